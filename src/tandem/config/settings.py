@@ -1,0 +1,174 @@
+"""The settings tree. Sections mirror the packages that read them."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "TANDEM__"
+
+
+class ConfigError(Exception):
+    """A config file or variable is unreadable, has an unknown key or a bad value."""
+
+
+def tandem_home() -> Path:
+    """``$TANDEM_HOME``, default ``~/tandem``: config file, SQLite DB and logs live here."""
+    return Path(os.environ.get("TANDEM_HOME") or Path.home() / "tandem").expanduser()
+
+
+def config_path() -> Path:
+    explicit = os.environ.get("TANDEM_CONFIG")
+    return Path(explicit).expanduser() if explicit else tandem_home() / "tandem.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class CoreSettings(_Section):
+    dags_folder: Path | None = Field(None, description="Folder scanned for DAG files; default $TANDEM_HOME/dags.")
+    load_examples: bool = Field(True, description="Also load the example DAGs shipped with Tandem.")
+    executor: str = Field("local", description="Executor alias (local, celery, kubernetes) or module:Class.")
+    parallelism: int = Field(32, ge=1, description="Task instances running at once per scheduler's executor.")
+    max_active_tasks_per_dag: int = Field(16, ge=1, description="Default max_active_tasks of a DAG.")
+    max_active_runs_per_dag: int = Field(16, ge=1, description="Default max_active_runs of a DAG.")
+    dags_are_paused_at_creation: bool = Field(True, description="New DAGs start paused.")
+    default_timezone: str = Field("UTC", description="Time zone of naive datetimes in DAG files.")
+    fernet_key: str = Field("", description="Key encrypting connections and secret variables (cluster-wide).")
+    dag_file_processor_timeout: float = Field(50.0, gt=0, description="Seconds a DAG file may take to import.")
+    hostname: str = Field("", description="Name this node reports; default the machine's host name.")
+
+
+class DatabaseSettings(_Section):
+    url: str = Field("", description="SQLAlchemy URL of the metadata DB; default SQLite in $TANDEM_HOME.")
+    pool_size: int = Field(5, ge=1, description="Connections kept open per process.")
+    max_overflow: int = Field(10, ge=0, description="Extra connections allowed above pool_size.")
+    connect_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a new DB connection.")
+    echo: bool = Field(False, description="Log every SQL statement.")
+
+
+class SchedulerSettings(_Section):
+    poll_interval: float = Field(1.0, gt=0, description="Longest sleep between loops when no event wakes it.")
+    heartbeat_interval: float = Field(5.0, gt=0, description="Seconds between node and task heartbeats.")
+    node_timeout: float = Field(30.0, gt=0, description="A node silent this long is dead; peers adopt its work.")
+    zombie_threshold: float = Field(60.0, gt=0, description="A running try whose heartbeat is older is a zombie.")
+    queued_timeout: float = Field(600.0, gt=0, description="A try queued this long is re-queued or failed.")
+    max_dagruns_per_loop: int = Field(20, ge=1, description="DAG runs one scheduler locks per loop.")
+    max_tis_per_query: int = Field(512, ge=1, description="Task instances queued per critical section.")
+    dag_dir_list_interval: float = Field(30.0, gt=0, description="Seconds between scans for new DAG files.")
+    min_file_process_interval: float = Field(5.0, ge=0, description="Seconds between checks of a file.")
+    standalone_dag_processor: bool = Field(False, description="Do not parse DAG files in the scheduler.")
+
+
+class LoggingSettings(_Section):
+    base_log_folder: Path | None = Field(None, description="Task logs; default $TANDEM_HOME/logs.")
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Level of Tandem's own log.")
+    worker_log_server_port: int = Field(8793, ge=0, le=65535, description="Port serving this node's task logs.")
+
+
+class ApiSettings(_Section):
+    host: str = Field("127.0.0.1", description="Address the API server binds.")
+    port: int = Field(8080, ge=0, le=65535, description="Port the API server binds.")
+    secret_key: str = Field("", description="Signs sessions and log tokens (cluster-wide).")
+    workers: int = Field(1, ge=1, description="Worker processes of one API server.")
+    base_url: str = Field("", description="URL users reach the UI at, when behind a proxy.")
+
+
+class CelerySettings(_Section):
+    broker_url: str = Field("redis://127.0.0.1:6379/0", description="Celery broker (redis:// or amqp://).")
+    result_backend: str = Field("", description="Celery result backend; Tandem keeps state in its DB.")
+    default_queue: str = Field("default", description="Queue of tasks that name none.")
+    worker_concurrency: int = Field(8, ge=1, description="Tries one worker runs at once.")
+    extra: dict[str, Any] = Field(default_factory=dict, description="Further Celery settings, passed as-is.")
+
+
+class Settings(BaseSettings):
+    """The whole configuration; ``TANDEM__SECTION__KEY`` overrides ``[section] key`` of the file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    core: CoreSettings = CoreSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    logging: LoggingSettings = LoggingSettings()
+    api: ApiSettings = ApiSettings()
+    celery: CelerySettings = CelerySettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's contents arrive as init kwargs; the environment must win over them.
+        return (env_settings, init_settings)
+
+    @property
+    def home(self) -> Path:
+        return tandem_home()
+
+    @property
+    def dags_folder(self) -> Path:
+        return (self.core.dags_folder or self.home / "dags").expanduser()
+
+    @property
+    def log_folder(self) -> Path:
+        return (self.logging.base_log_folder or self.home / "logs").expanduser()
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.home / 'tandem.db'}"
+
+
+def _format_errors(err: ValidationError, source: str) -> str:
+    lines = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"])
+        if e["type"] == "extra_forbidden":
+            lines.append(f"{source}: unknown key '{key}'")
+        else:
+            lines.append(f"{source}: '{key}': {e['msg']} (got {e.get('input')!r})")
+    return "\n".join(lines)
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the config file (if any) and the environment; raise ConfigError naming each bad key."""
+    path = path or config_path()
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    try:
+        return Settings(**data)
+    except ValidationError as e:
+        raise ConfigError(_format_errors(e, f"{path} / {ENV_PREFIX}* environment")) from None
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings, loaded on first use."""
+    global _settings
+    if _settings is None:
+        _settings = load_settings()
+    return _settings
+
+
+def reset_settings() -> None:
+    """Forget the loaded settings (tests, and after ``tandem.toml`` was written)."""
+    global _settings
+    _settings = None

@@ -1,0 +1,56 @@
+"""The contract every dialect module fulfils."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql import Select
+
+from tandem.config import Settings
+
+
+class BaseDialect:
+    """Row locking, upserts and error classification for one kind of database."""
+
+    name = "base"
+    #: Whether several schedulers may share this database.
+    supports_multiple_schedulers = True
+
+    def engine_kwargs(self, settings: Settings) -> dict[str, Any]:
+        return {
+            "pool_size": settings.database.pool_size,
+            "max_overflow": settings.database.max_overflow,
+            "pool_pre_ping": True,
+            "pool_recycle": 1800,
+        }
+
+    def configure_engine(self, engine: Engine) -> None:
+        """Install connection event hooks (pragmas, session settings)."""
+
+    def skip_locked(self, stmt: Select[Any]) -> Select[Any]:
+        """Lock the selected rows, skipping rows other transactions hold."""
+        return stmt.with_for_update(skip_locked=True)
+
+    def nowait(self, stmt: Select[Any]) -> Select[Any]:
+        """Lock the selected rows or fail at once if another transaction holds them."""
+        return stmt.with_for_update(nowait=True)
+
+    def insert_ignore(self, table: sa.Table, rows: list[dict[str, Any]]) -> sa.Executable:
+        """INSERT rows, silently skipping those whose primary key exists."""
+        raise NotImplementedError
+
+    def upsert(self, table: sa.Table, row: dict[str, Any], keys: list[str]) -> sa.Executable:
+        """INSERT a row or UPDATE its non-key columns when the key exists."""
+        raise NotImplementedError
+
+    def is_lock_unavailable(self, exc: BaseException) -> bool:
+        """True when a NOWAIT lock was refused because another transaction holds it."""
+        return False
+
+    def is_retryable(self, exc: BaseException) -> bool:
+        """True for deadlocks, lock timeouts, serialization failures and lost connections."""
+        if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+            return True
+        return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)

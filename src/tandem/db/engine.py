@@ -1,0 +1,51 @@
+"""Engine creation: one engine per process and URL, configured for its dialect."""
+
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from tandem.config import Settings, get_settings
+from tandem.db.dialects import dialect_for
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def normalize_url(url: str) -> str:
+    """Pick Tandem's drivers when the URL names none (psycopg 3, PyMySQL)."""
+    parsed = make_url(url)
+    driver = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg",
+              "mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}.get(parsed.drivername)
+    if driver:
+        parsed = parsed.set(drivername=driver)
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_engine(url: str, settings: Settings | None = None) -> Engine:
+    settings = settings or get_settings()
+    url = normalize_url(url)
+    dialect = dialect_for(url)
+    engine = sa.create_engine(url, echo=settings.database.echo, **dialect.engine_kwargs(settings))
+    dialect.configure_engine(engine)
+    return engine
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The process's engine for ``url`` (default: the configured metadata DB)."""
+    url = normalize_url(url or get_settings().database_url)
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _engines[url] = create_engine(url)
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close pooled connections; a forked child must not reuse its parent's sockets."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose(close=False)
+        _engines.clear()

@@ -1,0 +1,30 @@
+"""ORM tables, one module per table. Importing this package registers every table on ``Base``."""
+
+from tandem.models.base import Base, utcnow
+from tandem.models.connection import Connection
+from tandem.models.dag import DagCode, DagModel, ImportError_, SerializedDagModel
+from tandem.models.dag_run import DagRun
+from tandem.models.node import Lock, Node
+from tandem.models.pool import DEFAULT_POOL, Pool
+from tandem.models.task_instance import TaskInstance, TaskTry
+from tandem.models.variable import Variable
+from tandem.models.xcom import XCom
+
+__all__ = [
+    "DEFAULT_POOL",
+    "Base",
+    "Connection",
+    "DagCode",
+    "DagModel",
+    "DagRun",
+    "ImportError_",
+    "Lock",
+    "Node",
+    "Pool",
+    "SerializedDagModel",
+    "TaskInstance",
+    "TaskTry",
+    "Variable",
+    "XCom",
+    "utcnow",
+]
