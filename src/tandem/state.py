@@ -43,17 +43,15 @@ TI_OCCUPYING: frozenset[TaskInstanceState] = frozenset({TI.QUEUED, TI.RUNNING})
 TI_UNFINISHED: frozenset[TaskInstanceState] = frozenset(
     {TI.NONE, TI.SCHEDULED, TI.QUEUED, TI.RUNNING, TI.UP_FOR_RETRY, TI.DEFERRED}
 )
-# Manual actions (clear, mark success/failed) may move a task from these states.
-_ANY = frozenset(TaskInstanceState)
-
 TI_TRANSITIONS: Mapping[TaskInstanceState, frozenset[TaskInstanceState]] = {
     TI.NONE: frozenset({TI.SCHEDULED, TI.UPSTREAM_FAILED, TI.SKIPPED, TI.REMOVED, TI.SUCCESS, TI.FAILED}),
     TI.SCHEDULED: frozenset({TI.QUEUED, TI.NONE, TI.UPSTREAM_FAILED, TI.SKIPPED, TI.REMOVED, TI.SUCCESS, TI.FAILED}),
     # queued -> scheduled: the executor lost the message, or the queued_timeout expired.
-    TI.QUEUED: frozenset({TI.RUNNING, TI.SCHEDULED, TI.NONE, TI.FAILED, TI.UP_FOR_RETRY, TI.SUCCESS, TI.REMOVED}),
+    TI.QUEUED: frozenset({TI.RUNNING, TI.SCHEDULED, TI.NONE, TI.FAILED, TI.UP_FOR_RETRY, TI.SUCCESS, TI.REMOVED,
+                       TI.SKIPPED}),
     TI.RUNNING: frozenset({TI.SUCCESS, TI.FAILED, TI.UP_FOR_RETRY, TI.SKIPPED, TI.NONE, TI.DEFERRED}),
-    TI.UP_FOR_RETRY: frozenset({TI.SCHEDULED, TI.NONE, TI.FAILED, TI.SUCCESS, TI.REMOVED}),
-    TI.DEFERRED: frozenset({TI.SCHEDULED, TI.FAILED, TI.NONE, TI.SUCCESS}),
+    TI.UP_FOR_RETRY: frozenset({TI.SCHEDULED, TI.NONE, TI.FAILED, TI.SUCCESS, TI.REMOVED, TI.SKIPPED}),
+    TI.DEFERRED: frozenset({TI.SCHEDULED, TI.FAILED, TI.NONE, TI.SUCCESS, TI.SKIPPED}),
     TI.SUCCESS: frozenset({TI.NONE, TI.FAILED}),
     TI.FAILED: frozenset({TI.NONE, TI.SUCCESS}),
     TI.UPSTREAM_FAILED: frozenset({TI.NONE, TI.SUCCESS, TI.FAILED}),
@@ -80,4 +78,4 @@ def run_allowed(old: DagRunState, new: DagRunState) -> bool:
     return new in RUN_TRANSITIONS[old]
 
 
-del TI, _ANY
+del TI

@@ -1,0 +1,48 @@
+"""Builds the ``tandem`` command group from one module per role or noun."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from tandem import __version__
+from tandem.cli.common import RET_ERROR, RET_OK
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, "--version", prog_name="tandem")
+def cli() -> None:
+    """Tandem: Airflow-shaped workflows on any number of servers acting as one."""
+
+
+@cli.command()
+def version() -> None:
+    """Print Tandem's version."""
+    click.echo(__version__)
+
+
+def _register() -> None:
+    from tandem.cli import config_cmd, connections, dags, db, pools, roles, runs, tasks, variables
+
+    for module in (roles, db, dags, tasks, runs, variables, connections, pools, config_cmd):
+        module.register(cli)
+
+
+def main(argv: list[str] | None = None) -> int:
+    _register()
+    try:
+        cli.main(args=argv, prog_name="tandem", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return RET_ERROR
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    return RET_OK
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Long-running roles: ``standalone``, ``scheduler``, ``dag-processor``."""
+
+from __future__ import annotations
+
+import threading
+
+import click
+
+from tandem.cli.common import CliError, engine, settings, setup_logging
+
+
+@click.command()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def scheduler(verbose: bool) -> None:
+    """Run a scheduler (with an embedded DAG processor unless scheduler.standalone_dag_processor)."""
+    from tandem.scheduler.service import SchedulerRefused, install_stop_handlers, run_scheduler
+
+    cfg = settings()
+    setup_logging(verbose)
+    eng = engine()
+    stop = threading.Event()
+    install_stop_handlers(stop)
+    try:
+        run_scheduler(cfg, eng, stop, embedded_processor=not cfg.scheduler.standalone_dag_processor)
+    except SchedulerRefused as e:
+        raise CliError(str(e)) from None
+
+
+@click.command("dag-processor")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def dag_processor(verbose: bool) -> None:
+    """Run a standalone DAG processor: parse DAG files into the database until stopped."""
+    from tandem.dag_processing.processor import DagFileProcessor
+
+    cfg = settings()
+    setup_logging(verbose)
+    DagFileProcessor(cfg, engine()).run_forever()
+
+
+@click.command()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def standalone(verbose: bool) -> None:
+    """Run everything on this machine: scheduler, DAG processor, local executor, API server."""
+    from tandem.cli.standalone import run_standalone
+
+    run_standalone(verbose)
+
+
+def register(cli: click.Group) -> None:
+    for command in (scheduler, dag_processor, standalone):
+        cli.add_command(command)

@@ -1,0 +1,1 @@
+"""The cluster registry: every Tandem process is a node row with a heartbeat."""

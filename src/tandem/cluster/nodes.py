@@ -1,0 +1,67 @@
+"""Registering, heartbeating and retiring nodes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tandem import __version__
+from tandem.models import Node, utcnow
+
+RUNNING, STOPPED, DEAD = "running", "stopped", "dead"
+
+
+def register_node(session: Session, role: str, *, hostname: str | None = None, fingerprint: str = "",
+                  divergent: bool = False, details: dict[str, Any] | None = None) -> str:
+    now = utcnow()
+    node_id = str(uuid.uuid4())
+    session.add(Node(
+        id=node_id, role=role, hostname=hostname or socket.gethostname(), pid=os.getpid(), version=__version__,
+        state=RUNNING, started_at=now, last_heartbeat=now, fingerprint=fingerprint, divergent=divergent,
+        details=details or {},
+    ))
+    return node_id
+
+
+def heartbeat_node(session: Session, node_id: str, details: dict[str, Any] | None = None) -> bool:
+    """Touch the node's heartbeat; False when a peer already declared it dead."""
+    values: dict[str, Any] = {"last_heartbeat": utcnow()}
+    if details is not None:
+        values["details"] = details
+    result = session.execute(
+        sa.update(Node).where(Node.id == node_id, Node.state == RUNNING).values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def stop_node(session: Session, node_id: str) -> None:
+    session.execute(sa.update(Node).where(Node.id == node_id).values(state=STOPPED, last_heartbeat=utcnow()))
+
+
+def live_nodes(session: Session, role: str | None = None, *, timeout: float, now: datetime | None = None) -> list[Node]:
+    now = now or utcnow()
+    query = sa.select(Node).where(Node.state == RUNNING, Node.last_heartbeat >= now - timedelta(seconds=timeout))
+    if role:
+        query = query.where(Node.role == role)
+    return list(session.execute(query).scalars())
+
+
+def declare_dead(session: Session, *, timeout: float, now: datetime) -> list[str]:
+    """Mark nodes silent for longer than ``timeout`` as dead; return their ids (CAS per node)."""
+    silent = session.execute(
+        sa.select(Node.id).where(Node.state == RUNNING, Node.last_heartbeat < now - timedelta(seconds=timeout))
+    ).scalars().all()
+    dead = []
+    for node_id in silent:
+        result = session.execute(
+            sa.update(Node).where(Node.id == node_id, Node.state == RUNNING).values(state=DEAD)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            dead.append(node_id)
+    return dead

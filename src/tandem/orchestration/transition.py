@@ -1,0 +1,182 @@
+"""The compare-and-set state writer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tandem.models import DagRun, TaskInstance, utcnow
+from tandem.orchestration.policies import RUN_POLICY, TI_POLICY
+from tandem.state import DagRunState, TaskInstanceState, run_allowed, ti_allowed
+
+
+class InvalidTransition(ValueError):
+    """A caller asked for an edge that ``tandem.state`` does not allow."""
+
+
+class TiKey(NamedTuple):
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int = -1
+
+
+@dataclass(frozen=True)
+class RetryParams:
+    """How long to wait before the next try; the caller reads it from the serialized task."""
+
+    retry_delay: timedelta = timedelta(seconds=300)
+    exponential: bool = False
+    max_delay: timedelta | None = None
+
+
+@dataclass
+class TiProposal:
+    """A proposed task instance transition, as the rules see and may amend it."""
+
+    session: Session
+    keys: list[TiKey]
+    expected: frozenset[TaskInstanceState]
+    new: TaskInstanceState
+    values: dict[str, Any]
+    now: datetime
+    try_number: int | None = None
+    retry: RetryParams | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunProposal:
+    session: Session
+    dag_id: str
+    run_id: str
+    expected: frozenset[DagRunState]
+    new: DagRunState
+    values: dict[str, Any]
+    now: datetime
+
+
+def _as_set(states: TaskInstanceState | Iterable[TaskInstanceState]) -> frozenset[TaskInstanceState]:
+    if isinstance(states, str):
+        return frozenset({TaskInstanceState(states)})
+    return frozenset(TaskInstanceState(s) for s in states)
+
+
+def _check_ti_edges(expected: frozenset[TaskInstanceState], new: TaskInstanceState) -> None:
+    bad = sorted(s.value for s in expected if not ti_allowed(s, new))
+    if bad:
+        raise InvalidTransition(f"task instance cannot go from {', '.join(bad)} to {new.value}")
+
+
+def _key_clause(keys: list[TiKey]) -> sa.ColumnElement[bool]:
+    if len(keys) == 1:
+        k = keys[0]
+        return sa.and_(
+            TaskInstance.dag_id == k.dag_id, TaskInstance.run_id == k.run_id,
+            TaskInstance.task_id == k.task_id, TaskInstance.map_index == k.map_index,
+        )
+    runs = {(k.dag_id, k.run_id) for k in keys}
+    if len(runs) == 1:
+        dag_id, run_id = next(iter(runs))
+        return sa.and_(
+            TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id,
+            sa.tuple_(TaskInstance.task_id, TaskInstance.map_index).in_([(k.task_id, k.map_index) for k in keys]),
+        )
+    return sa.tuple_(
+        TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index
+    ).in_([tuple(k) for k in keys])
+
+
+def transition_tis(
+    session: Session,
+    keys: Iterable[TiKey],
+    expected: TaskInstanceState | Iterable[TaskInstanceState],
+    new: TaskInstanceState,
+    *,
+    values: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Move every task instance of ``keys`` still in ``expected`` to ``new``; return how many moved."""
+    keys = list(keys)
+    if not keys:
+        return 0
+    proposal = TiProposal(session, keys, _as_set(expected), TaskInstanceState(new), dict(values or {}), now or utcnow())
+    return _apply_ti(proposal)
+
+
+def transition_ti(
+    session: Session,
+    key: TiKey,
+    expected: TaskInstanceState | Iterable[TaskInstanceState],
+    new: TaskInstanceState,
+    *,
+    try_number: int | None = None,
+    values: dict[str, Any] | None = None,
+    retry: RetryParams | None = None,
+    now: datetime | None = None,
+) -> TaskInstanceState | None:
+    """CAS one task instance; return the state it ended in, or None if the CAS lost.
+
+    The returned state can differ from ``new`` when a rule amended the proposal (a failure with
+    tries left becomes ``up_for_retry``).
+    """
+    proposal = TiProposal(
+        session, [key], _as_set(expected), TaskInstanceState(new), dict(values or {}), now or utcnow(),
+        try_number=try_number, retry=retry,
+    )
+    return proposal.new if _apply_ti(proposal) == 1 else None
+
+
+def _apply_ti(p: TiProposal) -> int:
+    for rule in TI_POLICY:
+        if rule.applies(p.expected, p.new):
+            rule.before_transition(p)
+    _check_ti_edges(p.expected, p.new)
+    where = [_key_clause(p.keys), TaskInstance.state.in_([s.value for s in p.expected])]
+    if p.try_number is not None:
+        where.append(TaskInstance.try_number == p.try_number)
+    p.values.update(state=p.new.value, updated_at=p.now)
+    result = p.session.execute(
+        sa.update(TaskInstance).where(*where).values(**p.values).execution_options(synchronize_session=False)
+    )
+    changed: int = result.rowcount  # type: ignore[attr-defined]
+    if changed:
+        for rule in TI_POLICY:
+            if rule.applies(p.expected, p.new):
+                rule.after_transition(p, changed)
+    return changed
+
+
+def transition_run(
+    session: Session,
+    dag_id: str,
+    run_id: str,
+    expected: DagRunState | Iterable[DagRunState],
+    new: DagRunState,
+    *,
+    values: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """CAS one DAG run; True when this caller made the change."""
+    exp = frozenset({DagRunState(expected)}) if isinstance(expected, str) else frozenset(map(DagRunState, expected))
+    new = DagRunState(new)
+    bad = sorted(s.value for s in exp if not run_allowed(s, new))
+    if bad:
+        raise InvalidTransition(f"DAG run cannot go from {', '.join(bad)} to {new.value}")
+    p = RunProposal(session, dag_id, run_id, exp, new, dict(values or {}), now or utcnow())
+    for rule in RUN_POLICY:
+        if rule.applies(p.expected, p.new):
+            rule.before_transition(p)
+    p.values.update(state=p.new.value, updated_at=p.now)
+    result = session.execute(
+        sa.update(DagRun)
+        .where(DagRun.dag_id == dag_id, DagRun.run_id == run_id, DagRun.state.in_([s.value for s in exp]))
+        .values(**p.values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

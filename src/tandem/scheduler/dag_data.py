@@ -1,0 +1,96 @@
+"""Serialized DAGs as the scheduler reads them, with graph lookups precomputed.
+
+A cache keyed by ``dag_hash``: the hash is read from the database on every use, so a peer
+that parsed a newer version is seen at once. The cache holds derived data, never truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tandem.models import SerializedDagModel
+
+
+class DagData:
+    def __init__(self, data: dict[str, Any], dag_hash: str) -> None:
+        self.data = data
+        self.dag_hash = dag_hash
+        self.dag_id: str = data["dag_id"]
+        self.tasks: dict[str, dict[str, Any]] = {t["task_id"]: t for t in data["tasks"]}
+        self.order: list[str] = [t["task_id"] for t in data["tasks"]]
+
+    def upstream(self, task_id: str) -> list[str]:
+        return list(self.tasks[task_id]["upstream"])
+
+    def downstream(self, task_id: str) -> list[str]:
+        return list(self.tasks[task_id]["downstream"])
+
+    @cached_property
+    def leaves(self) -> frozenset[str]:
+        return frozenset(t for t, d in self.tasks.items() if not d["downstream"])
+
+    @cached_property
+    def mapped(self) -> frozenset[str]:
+        return frozenset(t for t, d in self.tasks.items() if d.get("mapped"))
+
+    def descendants(self, task_id: str) -> set[str]:
+        seen: set[str] = set()
+        stack = list(self.tasks[task_id]["downstream"])
+        while stack:
+            t = stack.pop()
+            if t not in seen:
+                seen.add(t)
+                stack.extend(self.tasks[t]["downstream"])
+        return seen
+
+    @property
+    def max_active_runs(self) -> int:
+        return int(self.data.get("max_active_runs") or 16)
+
+    @property
+    def max_active_tasks(self) -> int:
+        return int(self.data.get("max_active_tasks") or 16)
+
+    @property
+    def dagrun_timeout(self) -> float | None:
+        return self.data.get("dagrun_timeout")
+
+    def start_date(self) -> datetime | None:
+        value = self.data.get("start_date")
+        return datetime.fromisoformat(value) if value else None
+
+    def end_date(self) -> datetime | None:
+        value = self.data.get("end_date")
+        return datetime.fromisoformat(value) if value else None
+
+
+class DagDataCache:
+    def __init__(self) -> None:
+        self._by_id: dict[str, DagData] = {}
+
+    def get_many(self, session: Session, dag_ids: Iterable[str]) -> dict[str, DagData]:
+        """The current serialized version of each DAG (DAGs without one are left out)."""
+        ids = set(dag_ids)
+        if not ids:
+            return {}
+        hashes = dict(session.execute(
+            sa.select(SerializedDagModel.dag_id, SerializedDagModel.dag_hash)
+            .where(SerializedDagModel.dag_id.in_(ids))
+        ).tuples().all())
+        stale = [d for d, h in hashes.items() if d not in self._by_id or self._by_id[d].dag_hash != h]
+        if stale:
+            for dag_id, data, dag_hash in session.execute(
+                sa.select(SerializedDagModel.dag_id, SerializedDagModel.data, SerializedDagModel.dag_hash)
+                .where(SerializedDagModel.dag_id.in_(stale))
+            ).tuples():
+                self._by_id[dag_id] = DagData(data, dag_hash)
+        return {d: self._by_id[d] for d in hashes}
+
+    def get(self, session: Session, dag_id: str) -> DagData | None:
+        return self.get_many(session, [dag_id]).get(dag_id)

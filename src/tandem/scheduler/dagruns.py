@@ -1,0 +1,179 @@
+"""Creating DAG runs (scheduled and manual) and starting queued ones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tandem.db.dialects import BaseDialect
+from tandem.models import DagModel, DagRun, TaskInstance, utcnow
+from tandem.orchestration import transition_run
+from tandem.scheduler.dag_data import DagData, DagDataCache
+from tandem.state import DagRunState, TaskInstanceState
+
+ACTIVE_RUN_STATES = (DagRunState.QUEUED.value, DagRunState.RUNNING.value)
+
+
+class DagNotFound(LookupError):
+    pass
+
+
+class RunExists(ValueError):
+    pass
+
+
+def _timetable(dag: DagData) -> Any:
+    from tandem.sdk.timetables import timetable_for
+
+    return timetable_for(dag.data["schedule"], dag.data.get("timezone") or "UTC")
+
+
+def task_instance_rows(dag: DagData, dag_id: str, run_id: str, task_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    rows = []
+    for task_id in task_ids if task_ids is not None else dag.order:
+        t = dag.tasks[task_id]
+        rows.append({
+            "dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": -1,
+            "state": TaskInstanceState.NONE.value, "try_number": 0, "max_tries": int(t.get("retries") or 0),
+            "operator": t.get("operator", ""), "pool": t.get("pool") or "default_pool",
+            "pool_slots": int(t.get("pool_slots") or 1), "queue": t.get("queue") or "default",
+            "priority_weight": int(t.get("priority_weight") or 1), "hostname": "",
+        })
+    return rows
+
+
+def _insert_run(session: Session, dag: DagData, *, run_id: str, logical_date: datetime,
+                interval: tuple[datetime | None, datetime | None], run_after: datetime, run_type: str,
+                conf: dict[str, Any], triggered_by: str, now: datetime) -> DagRun:
+    run = DagRun(
+        dag_id=dag.dag_id, run_id=run_id, logical_date=logical_date, data_interval_start=interval[0],
+        data_interval_end=interval[1], run_after=run_after, run_type=run_type,
+        state=DagRunState.QUEUED.value, queued_at=now, conf=conf, dag_hash=dag.dag_hash,
+        triggered_by=triggered_by, updated_at=now, last_scheduling_decision=now,
+    )
+    session.add(run)
+    session.flush()
+    session.execute(sa.insert(TaskInstance), task_instance_rows(dag, dag.dag_id, run_id))
+    return run
+
+
+def trigger_dag_run(session: Session, cache: DagDataCache, dag_id: str, *, run_id: str | None = None,
+                    conf: dict[str, Any] | None = None, logical_date: datetime | None = None,
+                    triggered_by: str = "cli", now: datetime | None = None) -> DagRun:
+    """Create a manual run; conf is validated against the DAG's params (ParamValidationError)."""
+    from tandem.sdk.params import validate_conf
+
+    now = now or utcnow()
+    dag = cache.get(session, dag_id)
+    if dag is None or session.get(DagModel, dag_id) is None:
+        raise DagNotFound(f"DAG {dag_id!r} not found (has the DAG processor parsed it?)")
+    conf = dict(conf or {})
+    validate_conf(dag.data.get("params") or {}, conf)
+    logical_date = logical_date or now
+    interval = _timetable(dag).infer_manual_data_interval(logical_date)
+    run_id = run_id or f"manual__{logical_date.isoformat()}"
+    if "/" in run_id or not run_id.strip():
+        raise ValueError(f"invalid run id {run_id!r}: it must be non-empty and contain no '/'")
+    exists = session.execute(
+        sa.select(DagRun.run_id).where(
+            DagRun.dag_id == dag_id, sa.or_(DagRun.run_id == run_id, DagRun.logical_date == logical_date)
+        )
+    ).first()
+    if exists:
+        raise RunExists(f"DAG {dag_id!r} already has a run {exists.run_id!r} with that run id or logical date")
+    try:
+        with session.begin_nested():
+            return _insert_run(session, dag, run_id=run_id, logical_date=logical_date,
+                               interval=(interval.start, interval.end), run_after=now, run_type="manual",
+                               conf=conf, triggered_by=triggered_by, now=now)
+    except sa.exc.IntegrityError:
+        raise RunExists(f"DAG {dag_id!r} already has a run with run id {run_id!r} or that logical date") from None
+
+
+def create_scheduled_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, now: datetime,
+                          limit: int) -> int:
+    """Create the runs that are due; DAG rows are locked so each run is created once."""
+    due = session.execute(dialect.skip_locked(
+        sa.select(DagModel)
+        .where(DagModel.is_paused.is_(False), DagModel.is_active.is_(True),
+               DagModel.next_dagrun_create_after <= now)
+        .order_by(DagModel.next_dagrun_create_after)
+        .limit(limit)
+    )).scalars().all()
+    if not due:
+        return 0
+    dags = cache.get_many(session, [d.dag_id for d in due])
+    active = dict(session.execute(
+        sa.select(DagRun.dag_id, sa.func.count())
+        .where(DagRun.dag_id.in_([d.dag_id for d in due]), DagRun.state.in_(ACTIVE_RUN_STATES))
+        .group_by(DagRun.dag_id)
+    ).tuples().all())
+    created = 0
+    for row in due:
+        dag = dags.get(row.dag_id)
+        if dag is None or active.get(row.dag_id, 0) >= dag.max_active_runs:
+            continue
+        assert row.next_dagrun is not None
+        logical_date = row.next_dagrun
+        interval = (row.next_dagrun_data_interval_start, row.next_dagrun_data_interval_end)
+        try:
+            with session.begin_nested():
+                _insert_run(session, dag, run_id=f"scheduled__{logical_date.isoformat()}", logical_date=logical_date,
+                            interval=interval, run_after=row.next_dagrun_create_after or now, run_type="scheduled",
+                            conf={}, triggered_by="scheduler", now=now)
+            created += 1
+        except sa.exc.IntegrityError:
+            pass  # a peer (or an earlier life of this scheduler) created it; just move on
+        advance_next_dagrun(row, dag, last_interval=interval, now=now)
+    return created
+
+
+def advance_next_dagrun(row: DagModel, dag: DagData, *, last_interval: tuple[datetime | None, datetime | None] | None,
+                        now: datetime) -> None:
+    """Store the DAG's next scheduled run after ``last_interval`` (None: from the start)."""
+    from tandem.sdk.timetables import DataInterval
+
+    last = DataInterval(*last_interval) if last_interval and last_interval[0] and last_interval[1] else None
+    info = _timetable(dag).next_dagrun_info(
+        last_automated_interval=last, start_date=dag.start_date(), end_date=dag.end_date(),
+        catchup=bool(dag.data.get("catchup")), now=now,
+    )
+    if info is None:
+        row.next_dagrun = row.next_dagrun_data_interval_start = None
+        row.next_dagrun_data_interval_end = row.next_dagrun_create_after = None
+    else:
+        row.next_dagrun = info.logical_date
+        row.next_dagrun_data_interval_start = info.data_interval.start
+        row.next_dagrun_data_interval_end = info.data_interval.end
+        row.next_dagrun_create_after = info.run_after
+
+
+def start_queued_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, now: datetime, limit: int) -> int:
+    """queued -> running for as many runs as each DAG's max_active_runs allows."""
+    queued = session.execute(dialect.skip_locked(
+        sa.select(DagRun.dag_id, DagRun.run_id)
+        .where(DagRun.state == DagRunState.QUEUED.value, DagRun.run_after <= now)
+        .order_by(DagRun.logical_date)
+        .limit(limit)
+    )).all()
+    if not queued:
+        return 0
+    dag_ids = {r.dag_id for r in queued}
+    dags = cache.get_many(session, dag_ids)
+    running = dict(session.execute(
+        sa.select(DagRun.dag_id, sa.func.count())
+        .where(DagRun.dag_id.in_(dag_ids), DagRun.state == DagRunState.RUNNING.value)
+        .group_by(DagRun.dag_id)
+    ).tuples().all())
+    started = 0
+    for r in queued:
+        dag = dags.get(r.dag_id)
+        if dag is None or running.get(r.dag_id, 0) >= dag.max_active_runs:
+            continue
+        if transition_run(session, r.dag_id, r.run_id, DagRunState.QUEUED, DagRunState.RUNNING, now=now):
+            running[r.dag_id] = running.get(r.dag_id, 0) + 1
+            started += 1
+    return started

@@ -1,0 +1,170 @@
+"""Scheduling running DAG runs: apply ``deps.plan_run`` to a locked batch of runs."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tandem.db.dialects import BaseDialect
+from tandem.models import DagRun, TaskInstance, XCom
+from tandem.orchestration import TiKey, transition_run, transition_tis
+from tandem.scheduler.dag_data import DagData, DagDataCache
+from tandem.scheduler.dagruns import task_instance_rows
+from tandem.scheduler.deps import Plan, TiView, plan_run
+from tandem.state import TI_UNFINISHED, DagRunState, TaskInstanceState as S
+
+log = logging.getLogger(__name__)
+
+SIGNAL_KEYS = ("branch_followed", "short_circuit")
+
+
+@dataclass
+class ScheduleStats:
+    runs: int = 0
+    scheduled: int = 0
+    finished_runs: int = 0
+
+
+def schedule_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, now: datetime,
+                  limit: int) -> ScheduleStats:
+    stats = ScheduleStats()
+    runs = session.execute(dialect.skip_locked(
+        sa.select(DagRun)
+        .where(DagRun.state == DagRunState.RUNNING.value)
+        .order_by(DagRun.last_scheduling_decision)
+        .limit(limit)
+    )).scalars().all()
+    if not runs:
+        return stats
+    stats.runs = len(runs)
+    dags = cache.get_many(session, {r.dag_id for r in runs})
+    run_keys = [(r.dag_id, r.run_id) for r in runs]
+    tis: dict[tuple[str, str], list[TiView]] = defaultdict(list)
+    for row in session.execute(
+        sa.select(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index,
+                  TaskInstance.state, TaskInstance.next_retry_at)
+        .where(sa.tuple_(TaskInstance.dag_id, TaskInstance.run_id).in_(run_keys))
+    ):
+        tis[(row.dag_id, row.run_id)].append(TiView(row.task_id, row.map_index, row.state, row.next_retry_at))
+    signals: dict[tuple[str, str], dict[tuple[str, str], Any]] = defaultdict(dict)
+    for x in session.execute(
+        sa.select(XCom.dag_id, XCom.run_id, XCom.task_id, XCom.key, XCom.value)
+        .where(sa.tuple_(XCom.dag_id, XCom.run_id).in_(run_keys), XCom.key.in_(SIGNAL_KEYS))
+    ):
+        signals[(x.dag_id, x.run_id)][(x.task_id, x.key)] = x.value
+    for run in runs:
+        dag = dags.get(run.dag_id)
+        if dag is None:
+            continue
+        run_tis = tis[(run.dag_id, run.run_id)]
+        if run.dag_hash != dag.dag_hash:
+            run_tis = _verify_integrity(session, run, dag, run_tis)
+        if _timed_out(run, dag, now):
+            _fail_timed_out(session, run, run_tis, now)
+            stats.finished_runs += 1
+            continue
+        plan = plan_run(dag, run_tis, signals[(run.dag_id, run.run_id)], now)
+        stats.scheduled += _apply(session, run, dag, plan, now)
+        if plan.run_state is not None:
+            new = DagRunState.SUCCESS if plan.run_state == S.SUCCESS else DagRunState.FAILED
+            if transition_run(session, run.dag_id, run.run_id, DagRunState.RUNNING, new, now=now):
+                stats.finished_runs += 1
+                log.info("DAG run %s/%s finished: %s", run.dag_id, run.run_id, new.value)
+        run.last_scheduling_decision = now
+    return stats
+
+
+def _apply(session: Session, run: DagRun, dag: DagData, plan: Plan, now: datetime) -> int:
+    keys = lambda items: plan.keys(run.dag_id, run.run_id, items)  # noqa: E731
+    for task_id in plan.expand:
+        plan.schedule.extend(_expand(session, run, dag, task_id, now))
+    if plan.check_past:
+        blocked = _blocked_by_past(session, run, plan.check_past)
+        plan.schedule = [s for s in plan.schedule if s[0] not in blocked]
+    transition_tis(session, keys(plan.skip), S.NONE, S.SKIPPED, now=now)
+    transition_tis(session, keys(plan.upstream_failed), S.NONE, S.UPSTREAM_FAILED, now=now)
+    scheduled = 0
+    for from_state in (S.NONE, S.UP_FOR_RETRY):
+        items = [(t, m) for t, m, f in plan.schedule if f == from_state]
+        scheduled += transition_tis(session, keys(items), from_state, S.SCHEDULED, now=now)
+    return scheduled
+
+
+def _expand(session: Session, run: DagRun, dag: DagData, task_id: str, now: datetime) -> list[tuple[str, int, str]]:
+    """Replace the placeholder of a mapped task by one task instance per element."""
+    length = 1
+    for source in dag.tasks[task_id]["mapped"]["sources"]:
+        length *= _source_length(session, run, dag, source)
+    placeholder = [TiKey(run.dag_id, run.run_id, task_id, -1)]
+    if length == 0:
+        transition_tis(session, placeholder, S.NONE, S.SKIPPED, now=now)
+        return []
+    transition_tis(session, placeholder, S.NONE, S.REMOVED, now=now)
+    rows = task_instance_rows(dag, run.dag_id, run.run_id, [task_id])[0]
+    session.execute(sa.insert(TaskInstance), [{**rows, "map_index": i} for i in range(length)])
+    return [(task_id, i, S.NONE.value) for i in range(length)]
+
+
+def _source_length(session: Session, run: DagRun, dag: DagData, source: dict[str, Any]) -> int:
+    if source["kind"] == "literal":
+        return int(source["length"])
+    upstream = source["task_id"]
+    query = sa.select(XCom.value).where(
+        XCom.dag_id == run.dag_id, XCom.run_id == run.run_id, XCom.task_id == upstream,
+        XCom.key == source.get("key", "return_value"),
+    )
+    if upstream in dag.mapped:
+        return len(session.execute(query.where(XCom.map_index >= 0)).all())
+    value = session.execute(query.where(XCom.map_index == -1)).scalar_one_or_none()
+    return len(value) if isinstance(value, list | dict) else 0
+
+
+def _blocked_by_past(session: Session, run: DagRun, task_ids: set[str]) -> set[str]:
+    """Tasks whose instance in the previous run did not succeed or skip (depends_on_past)."""
+    previous = session.execute(
+        sa.select(DagRun.run_id).where(DagRun.dag_id == run.dag_id, DagRun.logical_date < run.logical_date)
+        .order_by(DagRun.logical_date.desc()).limit(1)
+    ).scalar_one_or_none()
+    if previous is None:
+        return set()
+    done = {S.SUCCESS.value, S.SKIPPED.value, S.REMOVED.value}
+    rows = session.execute(
+        sa.select(TaskInstance.task_id, TaskInstance.state)
+        .where(TaskInstance.dag_id == run.dag_id, TaskInstance.run_id == previous,
+               TaskInstance.task_id.in_(task_ids))
+    ).all()
+    return {r.task_id for r in rows if r.state not in done}
+
+
+def _verify_integrity(session: Session, run: DagRun, dag: DagData, tis: list[TiView]) -> list[TiView]:
+    """The DAG changed since the run was created: add new tasks, remove vanished ones."""
+    existing = {t.task_id for t in tis}
+    missing = [t for t in dag.order if t not in existing]
+    if missing:
+        session.execute(sa.insert(TaskInstance), task_instance_rows(dag, run.dag_id, run.run_id, missing))
+        tis = tis + [TiView(t, -1, S.NONE.value) for t in missing]
+    vanished = [TiKey(run.dag_id, run.run_id, t.task_id, t.map_index) for t in tis
+                if t.task_id not in dag.tasks and t.state in (S.NONE, S.SCHEDULED, S.UP_FOR_RETRY)]
+    transition_tis(session, vanished, (S.NONE, S.SCHEDULED, S.UP_FOR_RETRY), S.REMOVED)
+    gone = {(k.task_id, k.map_index) for k in vanished}
+    run.dag_hash = dag.dag_hash
+    return [t if (t.task_id, t.map_index) not in gone else TiView(t.task_id, t.map_index, S.REMOVED.value)
+            for t in tis if t.task_id in dag.tasks or (t.task_id, t.map_index) in gone]
+
+
+def _timed_out(run: DagRun, dag: DagData, now: datetime) -> bool:
+    timeout = dag.dagrun_timeout
+    return bool(timeout and run.start_date and now - run.start_date > timedelta(seconds=timeout))
+
+
+def _fail_timed_out(session: Session, run: DagRun, tis: list[TiView], now: datetime) -> None:
+    unfinished = [TiKey(run.dag_id, run.run_id, t.task_id, t.map_index) for t in tis if S(t.state) in TI_UNFINISHED]
+    transition_tis(session, unfinished, TI_UNFINISHED, S.SKIPPED, now=now)
+    transition_run(session, run.dag_id, run.run_id, DagRunState.RUNNING, DagRunState.FAILED, now=now)
+    log.warning("DAG run %s/%s failed: dagrun_timeout exceeded", run.dag_id, run.run_id)

@@ -1,0 +1,85 @@
+"""The scheduler as a long-running service: node registration, executor, embedded DAG processor."""
+
+from __future__ import annotations
+
+import logging
+import os
+import multiprocessing as mp
+import signal
+import threading
+from types import FrameType
+
+from sqlalchemy.engine import Engine
+
+from tandem.cluster.nodes import live_nodes, register_node, stop_node
+from tandem.config import Settings
+from tandem.db.dialects import dialect_for
+from tandem.db.session import session_scope
+from tandem.executors.base import ExecutorStart
+from tandem.executors.loader import load_executor_class
+from tandem.scheduler.loop import Scheduler
+
+log = logging.getLogger(__name__)
+
+SCHEDULER_ROLES = ("scheduler", "standalone")
+
+
+class SchedulerRefused(RuntimeError):
+    """This scheduler must not start (another one owns a single-node database)."""
+
+
+def check_single_node(settings: Settings, engine: Engine) -> None:
+    """SQLite is one node (ARCHITECTURE.md, invariant 8): refuse a second live scheduler."""
+    if dialect_for(engine.url.render_as_string(hide_password=False)).supports_multiple_schedulers:
+        return
+    with session_scope(engine) as session:
+        peers = [n for n in live_nodes(session, timeout=settings.scheduler.node_timeout) if n.role in SCHEDULER_ROLES]
+    if peers:
+        p = peers[0]
+        raise SchedulerRefused(
+            f"a scheduler is already running against this SQLite database ({p.role} pid {p.pid} on {p.hostname}); "
+            "SQLite supports one scheduler. To run several schedulers, point every node at a PostgreSQL or "
+            "MySQL/MariaDB database (database.url)."
+        )
+
+
+def start_dag_processor() -> mp.process.BaseProcess:
+    from tandem.dag_processing.processor import run_dag_processor
+
+    process = mp.get_context("fork").Process(target=run_dag_processor, name="tandem-dag-processor", daemon=True)
+    process.start()
+    return process
+
+
+def install_stop_handlers(stop: threading.Event) -> None:
+    def _handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s, shutting down", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _handler)
+    signal.signal(signal.SIGINT, _handler)
+
+
+def run_scheduler(settings: Settings, engine: Engine, stop: threading.Event, *, role: str = "scheduler",
+                  embedded_processor: bool = True) -> None:
+    """Run until ``stop`` is set; leaves no process behind."""
+    check_single_node(settings, engine)
+    executor = load_executor_class(settings.core.executor)()
+    with session_scope(engine) as session:
+        node_id = register_node(session, role, hostname=settings.core.hostname or None,
+                                details={"executor": settings.core.executor})
+    processor = start_dag_processor() if embedded_processor else None
+    executor.start(ExecutorStart(settings=settings, node_id=node_id, parallelism=settings.core.parallelism))
+    log.info("%s %s started (executor %s, pid %s)", role, node_id, executor.name, os.getpid())
+    try:
+        Scheduler(settings, executor, engine=engine, node_id=node_id).run_forever(stop)
+    finally:
+        executor.shutdown(wait=False)
+        if processor is not None:
+            processor.terminate()
+            processor.join(10)
+            if processor.is_alive():
+                processor.kill()
+        with session_scope(engine) as session:
+            stop_node(session, node_id)
+        log.info("%s %s stopped", role, node_id)

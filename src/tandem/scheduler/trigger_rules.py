@@ -1,0 +1,73 @@
+"""Trigger rules: from the states of a task's upstream task instances to a decision."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from enum import Enum
+
+from tandem.state import TaskInstanceState as S
+
+
+class Decision(Enum):
+    WAIT = "wait"
+    READY = "ready"
+    SKIP = "skip"
+    UPSTREAM_FAILED = "upstream_failed"
+
+
+TRIGGER_RULES = frozenset({
+    "all_success", "all_failed", "all_done", "one_success", "one_failed", "none_failed",
+    "none_failed_min_one_success", "none_skipped", "always",
+})
+
+_DONE = {S.SUCCESS, S.FAILED, S.UPSTREAM_FAILED, S.SKIPPED}
+
+
+def decide(rule: str, upstream_states: Iterable[str]) -> Decision:
+    """Decide for one task given its upstream task instances' states (removed ones excluded)."""
+    counts = Counter(S(s) for s in upstream_states if s != S.REMOVED)
+    total = sum(counts.values())
+    success, skipped = counts[S.SUCCESS], counts[S.SKIPPED]
+    failed = counts[S.FAILED] + counts[S.UPSTREAM_FAILED]
+    done = sum(counts[s] for s in _DONE)
+    all_done = done == total
+    if rule == "always" or total == 0:
+        return Decision.READY
+    if rule == "all_success":
+        if failed:
+            return Decision.UPSTREAM_FAILED
+        if skipped:
+            return Decision.SKIP
+        return Decision.READY if success == total else Decision.WAIT
+    if rule == "all_failed":
+        if success or skipped:
+            return Decision.SKIP
+        return Decision.READY if all_done else Decision.WAIT
+    if rule == "all_done":
+        return Decision.READY if all_done else Decision.WAIT
+    if rule == "one_success":
+        if success:
+            return Decision.READY
+        if not all_done:
+            return Decision.WAIT
+        return Decision.SKIP if skipped == total else Decision.UPSTREAM_FAILED
+    if rule == "one_failed":
+        if failed:
+            return Decision.READY
+        return Decision.SKIP if all_done else Decision.WAIT
+    if rule == "none_failed":
+        if failed:
+            return Decision.UPSTREAM_FAILED
+        return Decision.READY if all_done else Decision.WAIT
+    if rule == "none_failed_min_one_success":
+        if failed:
+            return Decision.UPSTREAM_FAILED
+        if not all_done:
+            return Decision.WAIT
+        return Decision.READY if success else Decision.SKIP
+    if rule == "none_skipped":
+        if skipped:
+            return Decision.SKIP
+        return Decision.READY if all_done else Decision.WAIT
+    raise ValueError(f"unknown trigger rule {rule!r}")

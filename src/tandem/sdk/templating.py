@@ -1,0 +1,66 @@
+"""Jinja rendering of operators' ``template_fields``.
+
+Rendering walks str/list/tuple/set/dict recursively. A string ending in one of the
+operator's ``template_ext`` is treated as a path to a template file, looked up
+relative to the DAG file's folder (then ``template_searchpath``), as in Airflow.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from tandem.sdk.dag import DAG
+
+
+def jinja_environment(dag: DAG | None) -> jinja2.Environment:
+    """The Jinja environment for ``dag`` (cached on the DAG: building it is not free)."""
+    cached = getattr(dag, "_jinja_env", None) if dag is not None else None
+    if cached is not None:
+        return cached
+    import jinja2
+
+    searchpath: list[str] = []
+    if dag is not None:
+        if dag.fileloc and os.path.exists(dag.fileloc):
+            searchpath.append(os.path.dirname(os.path.abspath(dag.fileloc)))
+        searchpath.extend(dag.template_searchpath)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(searchpath or [os.getcwd()]),
+        undefined=(dag.template_undefined if dag is not None else None) or jinja2.Undefined,
+        # Scripts rendered from files must keep their final newline.
+        keep_trailing_newline=True,
+        cache_size=0,
+    )
+    if dag is not None:
+        env.globals.update(dag.user_defined_macros)
+        env.filters.update(dag.user_defined_filters)
+        dag._jinja_env = env
+    return env
+
+
+def render_string(text: str, context: dict[str, Any], env: jinja2.Environment) -> str:
+    return env.from_string(text).render(**context)
+
+
+def render_value(
+    value: Any,
+    context: dict[str, Any],
+    env: jinja2.Environment,
+    template_ext: Sequence[str] = (),
+) -> Any:
+    """Render ``value`` (recursively through containers) with ``context``."""
+    if isinstance(value, str):
+        if template_ext and value.endswith(tuple(template_ext)):
+            return env.get_template(value).render(**context)
+        return render_string(value, context, env)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # namedtuple
+        return type(value)(*(render_value(v, context, env, template_ext) for v in value))
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return type(value)(render_value(v, context, env, template_ext) for v in value)
+    if isinstance(value, dict):
+        return {k: render_value(v, context, env, template_ext) for k, v in value.items()}
+    return value

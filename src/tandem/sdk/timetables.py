@@ -1,0 +1,208 @@
+"""When DAG runs happen, computed from a *serialized* schedule (Airflow 2 semantics).
+
+A periodic run covers a data interval ``[start, end)``; its logical date is the
+interval start and it may run once the interval has ended (``run_after = end``).
+Cron expressions are evaluated in the DAG's time zone so that "0 2 * * *" stays
+at 02:00 local time across DST changes; every returned datetime is aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tandem.sdk.schedule import cron_expression
+
+UTC = timezone.utc
+
+
+@dataclass(frozen=True)
+class DataInterval:
+    """The period of data a run processes: ``[start, end)``."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class DagRunInfo:
+    """The next automated run: its logical date, interval and earliest start time."""
+
+    logical_date: datetime
+    data_interval: DataInterval
+    run_after: datetime
+
+
+def _utc(value: datetime | str | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class Timetable:
+    """Base timetable: never schedules anything (``schedule=None``)."""
+
+    summary = "None"
+
+    def next_dagrun_info(
+        self,
+        *,
+        last_automated_interval: DataInterval | None,
+        start_date: datetime | str | None,
+        end_date: datetime | str | None,
+        catchup: bool,
+        now: datetime,
+    ) -> DagRunInfo | None:
+        """The next run after ``last_automated_interval`` (None: no more runs).
+
+        The result may lie in the future: the scheduler compares ``run_after`` with now.
+        """
+        return None
+
+    def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
+        """Data interval of a run triggered by hand at ``run_after``."""
+        run_after = _utc(run_after)  # type: ignore[assignment]
+        return DataInterval(run_after, run_after)
+
+
+class OnceTimetable(Timetable):
+    """``@once``: a single run at ``start_date``."""
+
+    summary = "@once"
+
+    def next_dagrun_info(self, *, last_automated_interval: DataInterval | None, start_date: Any,
+                         end_date: Any, catchup: bool, now: datetime) -> DagRunInfo | None:
+        start, end = _utc(start_date), _utc(end_date)
+        if last_automated_interval is not None or start is None or (end is not None and start > end):
+            return None
+        return DagRunInfo(start, DataInterval(start, start), start)
+
+
+class _PeriodicTimetable(Timetable):
+    """Shared logic of cron and fixed-delta schedules; subclasses define the grid."""
+
+    def _next(self, t: datetime) -> datetime:
+        """The first grid point strictly after ``t``."""
+        raise NotImplementedError
+
+    def _prev(self, t: datetime) -> datetime:
+        """The last grid point strictly before ``t``."""
+        raise NotImplementedError
+
+    def _align_up(self, t: datetime) -> datetime:
+        return t if self._on_grid(t) else self._next(t)
+
+    def _align_down(self, t: datetime) -> datetime:
+        return t if self._on_grid(t) else self._prev(t)
+
+    def _on_grid(self, t: datetime) -> bool:
+        return self._next(self._prev(t)) == t
+
+    def _latest_complete_start(self, now: datetime) -> datetime:
+        """Start of the latest interval that has fully ended at ``now``."""
+        return self._prev(self._align_down(now))
+
+    def next_dagrun_info(self, *, last_automated_interval: DataInterval | None, start_date: Any,
+                         end_date: Any, catchup: bool, now: datetime) -> DagRunInfo | None:
+        earliest, latest, now = _utc(start_date), _utc(end_date), _utc(now)
+        assert now is not None
+        if earliest is None:
+            return None  # scheduled DAGs require a start_date; nothing to align to
+        earliest = self._align_up(earliest)
+        if last_automated_interval is None:
+            start = earliest
+        else:
+            start = max(self._align_down(_utc(last_automated_interval.end)), earliest)  # type: ignore[arg-type]
+        if not catchup:
+            # Skip missed intervals but never go back before the last run or start_date.
+            start = max(start, self._latest_complete_start(now))
+        if latest is not None and start > latest:
+            return None
+        end = self._next(start)
+        return DagRunInfo(start, DataInterval(start, end), end)
+
+    def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
+        run_after = _utc(run_after)  # type: ignore[assignment]
+        end = self._align_down(run_after)
+        return DataInterval(self._prev(end), end)
+
+
+class CronTimetable(_PeriodicTimetable):
+    """A cron expression (or preset) evaluated in an IANA time zone."""
+
+    def __init__(self, expr: str, timezone_name: str) -> None:
+        from croniter import croniter
+
+        self.summary = expr
+        self.expression = cron_expression(expr)
+        self.tz = ZoneInfo(timezone_name)
+        self._croniter = croniter
+        # Crons firing every hour must advance in absolute time across DST changes,
+        # otherwise the repeated/missing local hour breaks the hourly rhythm.
+        self._every_hour = croniter(self.expression).expanded[1] == ["*"]
+
+    def _step(self, t: datetime, forward: bool) -> datetime:
+        local = t.astimezone(self.tz)
+        naive = local.replace(tzinfo=None)
+        it = self._croniter(self.expression, naive)
+        target = it.get_next(datetime) if forward else it.get_prev(datetime)
+        if self._every_hour:
+            return (local + (target - naive)).astimezone(UTC)
+        # fold=0: an ambiguous local time means its first occurrence; a nonexistent one
+        # (spring forward gap) maps to the equivalent instant after the gap.
+        return target.replace(tzinfo=self.tz).astimezone(UTC)
+
+    def _next(self, t: datetime) -> datetime:
+        return self._step(t, forward=True)
+
+    def _prev(self, t: datetime) -> datetime:
+        return self._step(t, forward=False)
+
+
+class DeltaTimetable(_PeriodicTimetable):
+    """A fixed ``timedelta`` schedule; the grid is anchored at the DAG's start_date."""
+
+    def __init__(self, seconds: float) -> None:
+        self.delta = timedelta(seconds=seconds)
+        self.summary = f"every {self.delta}"
+        self._anchor: datetime | None = None
+
+    def next_dagrun_info(self, *, last_automated_interval: DataInterval | None, start_date: Any,
+                         end_date: Any, catchup: bool, now: datetime) -> DagRunInfo | None:
+        self._anchor = _utc(start_date)
+        return super().next_dagrun_info(last_automated_interval=last_automated_interval, start_date=start_date,
+                                        end_date=end_date, catchup=catchup, now=now)
+
+    def _next(self, t: datetime) -> datetime:
+        anchor = self._anchor or t
+        steps = (t - anchor) // self.delta
+        return anchor + (steps + 1) * self.delta
+
+    def _prev(self, t: datetime) -> datetime:
+        anchor = self._anchor or t
+        point = anchor + ((t - anchor) // self.delta) * self.delta
+        return point - self.delta if point == t else point
+
+    def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
+        run_after = _utc(run_after)  # type: ignore[assignment]
+        return DataInterval(run_after - self.delta, run_after)
+
+
+def timetable_for(schedule: dict[str, Any], timezone_name: str = "UTC") -> Timetable:
+    """The timetable for a serialized ``schedule`` dict (see serialization)."""
+    kind = schedule["kind"]
+    if kind == "none":
+        return Timetable()
+    if kind == "once":
+        return OnceTimetable()
+    if kind == "cron":
+        return CronTimetable(schedule["expr"], timezone_name)
+    if kind == "timedelta":
+        return DeltaTimetable(float(schedule["seconds"]))
+    raise ValueError(f"unknown schedule kind {kind!r}")

@@ -1,0 +1,26 @@
+"""Trigger rules: when a task may run given the states of its direct upstream tasks."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class TriggerRule(str, Enum):
+    """The condition on upstream states that lets a task run (evaluated by the scheduler)."""
+
+    ALL_SUCCESS = "all_success"
+    ALL_FAILED = "all_failed"
+    ALL_DONE = "all_done"
+    ONE_SUCCESS = "one_success"
+    ONE_FAILED = "one_failed"
+    NONE_FAILED = "none_failed"
+    NONE_FAILED_MIN_ONE_SUCCESS = "none_failed_min_one_success"
+    NONE_SKIPPED = "none_skipped"
+    ALWAYS = "always"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def all_values(cls) -> list[str]:
+        return [rule.value for rule in cls]
