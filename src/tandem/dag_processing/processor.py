@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from types import FrameType
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -172,7 +173,7 @@ class DagFileProcessor:
                 signal.signal(signum, handler)
 
 
-def _install_stop_handlers(stop: threading.Event) -> dict[int, object]:
+def _install_stop_handlers(stop: threading.Event) -> dict[signal.Signals, Any]:
     if threading.current_thread() is not threading.main_thread():
         return {}  # only the main thread may set signal handlers; the caller owns signals
 

@@ -30,15 +30,16 @@ from sqlalchemy.orm import Session
 from tandem.config import get_settings
 from tandem.dag_processing.parser import ParsedDag, ParseResult
 from tandem.db.dialects import BaseDialect, dialect_for
-from tandem.models import DagCode, DagModel, ImportError_, SerializedDagModel
+from tandem.models import Base, DagCode, DagModel, ImportError_, SerializedDagModel
 
 log = logging.getLogger(__name__)
 
 _TIMING_KEYS = ("schedule", "timezone", "start_date", "end_date", "catchup")
-_dag = DagModel.__table__
-_serialized = SerializedDagModel.__table__
-_code = DagCode.__table__
-_import_error = ImportError_.__table__
+# Core tables (not ORM entities): bulk updates and dialect upserts work on these.
+_dag = Base.metadata.tables[DagModel.__tablename__]
+_serialized = Base.metadata.tables[SerializedDagModel.__tablename__]
+_code = Base.metadata.tables[DagCode.__tablename__]
+_import_error = Base.metadata.tables[ImportError_.__tablename__]
 
 
 def fileloc_hash(fileloc: str) -> str:
@@ -47,7 +48,7 @@ def fileloc_hash(fileloc: str) -> str:
 
 
 def _dialect(session: Session) -> BaseDialect:
-    return dialect_for(session.get_bind().url.render_as_string(hide_password=True))
+    return dialect_for(session.get_bind().engine.url.render_as_string(hide_password=True))
 
 
 def store_parse_result(
@@ -213,32 +214,42 @@ def _deactivate(session: Session, dag_ids: list[str]) -> None:
     for start in range(0, len(dag_ids), 500):
         chunk = dag_ids[start : start + 500]
         session.execute(sa.update(_dag).where(_dag.c.dag_id.in_(chunk)).values(is_active=False))
-        session.execute(sa.delete(_serialized).where(_serialized.c.dag_id.in_(chunk)))
+    _delete_in(session, _serialized.c.dag_id, dag_ids)
 
 
 def deactivate_missing(session: Session, seen_filelocs: Collection[str], now: datetime) -> list[str]:
     """Deactivate DAGs of files not in ``seen_filelocs``; drop those files' code and errors.
 
-    Returns the deactivated dag_ids. ``now`` is kept for symmetry with the other writers
-    and future bookkeeping (e.g. a deactivation time).
+    ``now`` is when the listing ``seen_filelocs`` was started: rows written at or after it
+    were written by a peer processor that saw a newer listing, and are left alone (the
+    next listing here will include their file). Returns the deactivated dag_ids.
     """
     seen = set(seen_filelocs)
-    active = session.execute(sa.select(_dag.c.dag_id, _dag.c.fileloc).where(_dag.c.is_active.is_(True))).all()
-    gone = sorted(row.dag_id for row in active if row.fileloc not in seen)
+
+    def stale(fileloc: str, written: datetime | None) -> bool:
+        return fileloc not in seen and (written is None or written < now)
+
+    active = session.execute(
+        sa.select(_dag.c.dag_id, _dag.c.fileloc, _dag.c.last_parsed_time).where(_dag.c.is_active.is_(True))
+    ).all()
+    gone = sorted(row.dag_id for row in active if stale(row.fileloc, row.last_parsed_time))
     _deactivate(session, gone)
     # A DAG deactivated before this version may still have a serialized row; drop it too.
-    serialized = session.execute(sa.select(_serialized.c.dag_id, _serialized.c.fileloc)).all()
-    orphans = [row.dag_id for row in serialized if row.fileloc not in seen and row.dag_id not in gone]
-    for start in range(0, len(orphans), 500):
-        session.execute(sa.delete(_serialized).where(_serialized.c.dag_id.in_(orphans[start : start + 500])))
-    errors = session.execute(sa.select(_import_error.c.id, _import_error.c.filename)).all()
-    stale_errors = [row.id for row in errors if row.filename not in seen]
-    if stale_errors:
-        session.execute(sa.delete(_import_error).where(_import_error.c.id.in_(stale_errors)))
-    codes = session.execute(sa.select(_code.c.fileloc_hash, _code.c.fileloc)).all()
-    stale_code = [row.fileloc_hash for row in codes if row.fileloc not in seen]
-    for start in range(0, len(stale_code), 500):
-        session.execute(sa.delete(_code).where(_code.c.fileloc_hash.in_(stale_code[start : start + 500])))
+    serialized = session.execute(
+        sa.select(_serialized.c.dag_id, _serialized.c.fileloc, _serialized.c.last_updated)
+    ).all()
+    orphans = [r.dag_id for r in serialized if stale(r.fileloc, r.last_updated) and r.dag_id not in gone]
+    _delete_in(session, _serialized.c.dag_id, orphans)
+    errors = session.execute(sa.select(_import_error.c.id, _import_error.c.filename, _import_error.c.timestamp))
+    _delete_in(session, _import_error.c.id, [r.id for r in errors if stale(r.filename, r.timestamp)])
+    codes = session.execute(sa.select(_code.c.fileloc_hash, _code.c.fileloc, _code.c.last_updated))
+    _delete_in(session, _code.c.fileloc_hash, [r.fileloc_hash for r in codes if stale(r.fileloc, r.last_updated)])
     if gone:
-        log.info("deactivated %d DAG(s) whose files vanished at %s: %s", len(gone), now.isoformat(), gone)
+        log.info("deactivated %d DAG(s) whose files vanished: %s", len(gone), gone)
     return gone
+
+
+def _delete_in(session: Session, column: sa.Column[Any], keys: list[Any]) -> None:
+    # Chunked: a few hundred bound parameters per statement suit every dialect.
+    for start in range(0, len(keys), 500):
+        session.execute(sa.delete(column.table).where(column.in_(keys[start : start + 500])))

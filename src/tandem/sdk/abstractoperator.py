@@ -10,8 +10,9 @@ registration in a DAG and TaskGroup.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tandem.exceptions import DagDefinitionError
 from tandem.sdk.dependency import DependencyMixin
@@ -106,7 +107,9 @@ class AbstractOperator(DependencyMixin):
         if task_group is not None and task_group.dag is not dag:
             raise DagDefinitionError(
                 f"task {task_id!r} is given a TaskGroup of another DAG",
-                fileloc=location.fileloc, lineno=location.lineno, dag_id=dag_id,
+                fileloc=location.fileloc,
+                lineno=location.lineno,
+                dag_id=dag_id,
             )
         self.dag = dag
         self.task_group = task_group
@@ -120,10 +123,14 @@ class AbstractOperator(DependencyMixin):
         rule = values["trigger_rule"]
         valid = TriggerRule.all_values()
         if str(rule) not in valid:
-            self._fail(f"task '{self.task_id}': unknown trigger rule {rule!r}; valid rules: {', '.join(valid)}")
+            self._fail(
+                f"task '{self.task_id}': unknown trigger rule {rule!r}; valid rules: {', '.join(valid)}"
+            )
         if values["weight_rule"] not in WEIGHT_RULES:
-            self._fail(f"task '{self.task_id}': unknown weight_rule {values['weight_rule']!r}; "
-                       f"valid: {', '.join(WEIGHT_RULES)}")
+            self._fail(
+                f"task '{self.task_id}': unknown weight_rule {values['weight_rule']!r}; "
+                f"valid: {', '.join(WEIGHT_RULES)}"
+            )
         if int(values["pool_slots"]) < 1:
             self._fail(f"task '{self.task_id}': pool_slots must be >= 1")
         self.owner: str = values["owner"]
@@ -171,7 +178,8 @@ class AbstractOperator(DependencyMixin):
             raise DagDefinitionError(
                 f"cannot set a dependency between '{self.task_id}' and '{downstream.task_id}': "
                 "they belong to different DAGs (or one has no DAG)",
-                fileloc=downstream.location.fileloc, lineno=downstream.location.lineno,
+                fileloc=downstream.location.fileloc,
+                lineno=downstream.location.lineno,
             )
         self.downstream_task_ids.add(downstream.task_id)
         downstream.upstream_task_ids.add(self.task_id)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tandem.sdk import dag_context
 from tandem.sdk.abstractoperator import AbstractOperator
@@ -42,13 +43,17 @@ def _apply_default_args(init: F) -> F:
         if outermost:
             self._initialising = True
             explicit_dag = kwargs.get("dag")
-            dag = explicit_dag if explicit_dag is not None else (
-                None if dag_context.is_detached() else dag_context.current_dag()
+            dag = (
+                explicit_dag
+                if explicit_dag is not None
+                else (None if dag_context.is_detached() else dag_context.current_dag())
             )
             group = kwargs.get("task_group") or (dag_context.current_group(dag) if dag is not None else None)
-            self._default_args = {**(dag.default_args if dag is not None else {}),
-                                  **(group.inherited_default_args() if group is not None else {}),
-                                  **(kwargs.pop("default_args", None) or {})}
+            self._default_args = {
+                **(dag.default_args if dag is not None else {}),
+                **(group.inherited_default_args() if group is not None else {}),
+                **(kwargs.pop("default_args", None) or {}),
+            }
         else:
             kwargs.pop("default_args", None)
         bound = signature.bind_partial(self, *args).arguments
@@ -132,15 +137,27 @@ class BaseOperator(AbstractOperator):
             task_group=task_group,
             location=caller_location(),
             base_args={
-                "owner": owner, "retries": retries, "retry_delay": retry_delay,
+                "owner": owner,
+                "retries": retries,
+                "retry_delay": retry_delay,
                 "retry_exponential_backoff": retry_exponential_backoff,
-                "max_retry_delay": max_retry_delay, "execution_timeout": execution_timeout,
-                "trigger_rule": trigger_rule, "pool": pool, "pool_slots": pool_slots,
-                "priority_weight": priority_weight, "weight_rule": weight_rule, "queue": queue,
-                "depends_on_past": depends_on_past, "on_success_callback": on_success_callback,
-                "on_failure_callback": on_failure_callback, "on_retry_callback": on_retry_callback,
-                "doc_md": doc_md, "start_date": start_date, "end_date": end_date,
-                "params": params, "do_xcom_push": do_xcom_push,
+                "max_retry_delay": max_retry_delay,
+                "execution_timeout": execution_timeout,
+                "trigger_rule": trigger_rule,
+                "pool": pool,
+                "pool_slots": pool_slots,
+                "priority_weight": priority_weight,
+                "weight_rule": weight_rule,
+                "queue": queue,
+                "depends_on_past": depends_on_past,
+                "on_success_callback": on_success_callback,
+                "on_failure_callback": on_failure_callback,
+                "on_retry_callback": on_retry_callback,
+                "doc_md": doc_md,
+                "start_date": start_date,
+                "end_date": end_date,
+                "params": params,
+                "do_xcom_push": do_xcom_push,
             },
         )
 

@@ -8,7 +8,8 @@ keys; parameters already filled positionally by ``op_args`` are left alone.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 
 def determine_kwargs(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import types
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from tandem.sdk import macros as macros_module
 from tandem.sdk.params import validate_conf

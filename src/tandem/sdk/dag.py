@@ -9,8 +9,9 @@ parser serializes. Structural checks raise
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from tandem.exceptions import DagDefinitionError, ParamValidationError
 from tandem.sdk import dag_context
@@ -99,7 +100,9 @@ class DAG:
         self.start_date = self._aware(start_date or self.default_args.get("start_date"), "start_date")
         self.end_date = self._aware(end_date or self.default_args.get("end_date"), "end_date")
         if self.schedule.kind != "none" and self.start_date is None:
-            raise self._error(f"start_date is required for a scheduled DAG (schedule={self.schedule.summary})")
+            raise self._error(
+                f"start_date is required for a scheduled DAG (schedule={self.schedule.summary})"
+            )
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise self._error("end_date is before start_date")
 
@@ -128,9 +131,15 @@ class DAG:
         dag_context.record_created_dag(self)
 
     # -- construction helpers --------------------------------------------------
-    def _error(self, problem: str, *, lineno: int | None = None, fileloc: str | None = None) -> DagDefinitionError:
-        return DagDefinitionError(problem, fileloc=fileloc or self.fileloc,
-                                  lineno=lineno or self.definition_lineno, dag_id=getattr(self, "dag_id", None))
+    def _error(
+        self, problem: str, *, lineno: int | None = None, fileloc: str | None = None
+    ) -> DagDefinitionError:
+        return DagDefinitionError(
+            problem,
+            fileloc=fileloc or self.fileloc,
+            lineno=lineno or self.definition_lineno,
+            dag_id=getattr(self, "dag_id", None),
+        )
 
     def _resolve_timezone(self, tz: str | tzinfo | None, start_date: datetime | None) -> tzinfo:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -159,8 +168,11 @@ class DAG:
     def add_task(self, task: AbstractOperator) -> None:
         """Register ``task``; a second task with the same id is a definition error."""
         if task.task_id in self.task_dict and self.task_dict[task.task_id] is not task:
-            raise self._error(f"duplicate task_id '{task.task_id}'",
-                              fileloc=task.location.fileloc, lineno=task.location.lineno)
+            raise self._error(
+                f"duplicate task_id '{task.task_id}'",
+                fileloc=task.location.fileloc,
+                lineno=task.location.lineno,
+            )
         self.task_dict[task.task_id] = task
 
     @property
@@ -209,7 +221,7 @@ class DAG:
                     state[path.pop()] = 2
                     iters.pop()
                 elif state.get(nxt) == 1:
-                    return path[path.index(nxt):] + [nxt]
+                    return path[path.index(nxt) :] + [nxt]
                 elif not state.get(nxt):
                     state[nxt] = 1
                     path.append(nxt)
@@ -310,7 +322,9 @@ def collect_dags(
     for dag in found:
         if dag.dag_id in by_id:
             first = by_id[dag.dag_id]
-            raise dag._error(f"duplicate dag_id (already defined at {first.fileloc}:{first.definition_lineno})")
+            raise dag._error(
+                f"duplicate dag_id (already defined at {first.fileloc}:{first.definition_lineno})"
+            )
         by_id[dag.dag_id] = dag
         if validate:
             dag.validate()

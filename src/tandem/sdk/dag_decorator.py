@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from tandem.sdk.dag import DAG
 from tandem.sdk.params import NOTSET

@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import re
 import typing
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from tandem.sdk import dag_context
 from tandem.sdk.mapped import MappedOperator, OperatorPartial
@@ -60,7 +61,9 @@ class TaskDecorator:
     :meth:`override` to change operator arguments for one use.
     """
 
-    def __init__(self, function: Callable[..., Any], operator_class: type[BaseOperator], kwargs: dict[str, Any]):
+    def __init__(
+        self, function: Callable[..., Any], operator_class: type[BaseOperator], kwargs: dict[str, Any]
+    ):
         if not callable(function):
             raise TypeError(f"@task must decorate a callable, got {function!r}")
         self.function = function
@@ -83,7 +86,9 @@ class TaskDecorator:
 
     def __call__(self, *args: Any, **kwargs: Any) -> XComArg:
         dag, group = self._placement()
-        operator = self.operator_class(op_args=list(args), op_kwargs=kwargs, **self._operator_kwargs(dag, group))
+        operator = self.operator_class(
+            op_args=list(args), op_kwargs=kwargs, **self._operator_kwargs(dag, group)
+        )
         return XComArg(operator)
 
     def partial(self, **kwargs: Any) -> DecoratedPartial:
@@ -113,8 +118,9 @@ class DecoratedPartial:
         dag, group = self.decorator._placement()
         kwargs = self.decorator._operator_kwargs(dag, group)
         kwargs["op_kwargs"] = dict(self.fixed)
-        partial = OperatorPartial(self.decorator.operator_class, kwargs,
-                                  location=caller_location(), expand_into="op_kwargs")
+        partial = OperatorPartial(
+            self.decorator.operator_class, kwargs, location=caller_location(), expand_into="op_kwargs"
+        )
         operator: MappedOperator = partial.expand(**mapped)
         return XComArg(operator)
 

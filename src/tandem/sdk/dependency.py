@@ -8,7 +8,8 @@ downstream edges).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Sequence, Union
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
     from tandem.sdk.abstractoperator import AbstractOperator
@@ -73,7 +74,7 @@ def chain(*elements: DependencyMixin | Sequence[DependencyMixin]) -> None:
     Two adjacent lists must have the same length and are linked pair-wise
     (``chain([a, b], [c, d])`` gives ``a >> c`` and ``b >> d``), as in Airflow.
     """
-    for up, down in zip(elements, elements[1:]):
+    for up, down in zip(elements, elements[1:], strict=False):
         up_is_list = not isinstance(up, DependencyMixin)
         down_is_list = not isinstance(down, DependencyMixin)
         if up_is_list and down_is_list:
@@ -82,7 +83,7 @@ def chain(*elements: DependencyMixin | Sequence[DependencyMixin]) -> None:
                 raise ValueError(
                     f"chain() got adjacent lists of different lengths ({len(ups)} and {len(downs)})"
                 )
-            for left, right in zip(ups, downs):
+            for left, right in zip(ups, downs, strict=True):
                 left.set_downstream(right)
         elif up_is_list:
             for left in _flatten(up):

@@ -8,7 +8,8 @@ same order as Airflow and :func:`itertools.product`.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 def total_length(lengths: Sequence[int]) -> int:

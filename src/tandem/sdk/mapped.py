@@ -56,8 +56,11 @@ class OperatorPartial:
 
     def expand(self, **mapped_kwargs: Any) -> MappedOperator:
         return MappedOperator(
-            self.operator_class, dict(self.kwargs), mapped_kwargs,
-            expand_into=self.expand_into, location=self.location,
+            self.operator_class,
+            dict(self.kwargs),
+            mapped_kwargs,
+            expand_into=self.expand_into,
+            location=self.location,
         )
 
 
@@ -85,16 +88,21 @@ class MappedOperator(AbstractOperator):
         self.location = location
         dag = partial_kwargs.pop("dag", None) or dag_context.current_dag()
         task_group = partial_kwargs.pop("task_group", None) or dag_context.current_group(dag)
-        default_args = {**(dag.default_args if dag is not None else {}),
-                        **(task_group.inherited_default_args() if task_group is not None else {}),
-                        **(partial_kwargs.pop("default_args", None) or {})}
+        default_args = {
+            **(dag.default_args if dag is not None else {}),
+            **(task_group.inherited_default_args() if task_group is not None else {}),
+            **(partial_kwargs.pop("default_args", None) or {}),
+        }
         accepted = constructor_arg_names(operator_class)
         for name in accepted:
             if name not in partial_kwargs and name in default_args:
                 partial_kwargs[name] = default_args[name]
         task_id = partial_kwargs.pop("task_id")
         self._init_node(
-            task_id=task_id, dag=dag, task_group=task_group, location=location,
+            task_id=task_id,
+            dag=dag,
+            task_group=task_group,
+            location=location,
             base_args={k: v for k, v in partial_kwargs.items() if k in BASE_ARG_DEFAULTS},
         )
         self.operator_class = operator_class
@@ -128,8 +136,10 @@ class MappedOperator(AbstractOperator):
             if self.expand_into is None and name in self.partial_kwargs:
                 self._fail(f"task '{self.task_id}': {name!r} is given to both partial() and expand()")
             if not isinstance(value, (list, tuple, dict, XComArg)):
-                self._fail(f"task '{self.task_id}': expand({name}=...) needs a list, dict or XComArg, "
-                           f"got {type(value).__name__}")
+                self._fail(
+                    f"task '{self.task_id}': expand({name}=...) needs a list, dict or XComArg, "
+                    f"got {type(value).__name__}"
+                )
         return dict(expand_input)
 
     @property
@@ -142,7 +152,9 @@ class MappedOperator(AbstractOperator):
         sources: list[dict[str, Any]] = []
         for arg, value in self.expand_input.items():
             if isinstance(value, XComArg):
-                sources.append({"arg": arg, "kind": "xcom", "task_id": value.operator.task_id, "key": value.key})
+                sources.append(
+                    {"arg": arg, "kind": "xcom", "task_id": value.operator.task_id, "key": value.key}
+                )
             else:
                 sources.append({"arg": arg, "kind": "literal", "length": len(value)})
         return sources
@@ -151,8 +163,11 @@ class MappedOperator(AbstractOperator):
         """Instance count; XCom-fed args need their length in ``resolved_lengths`` (by arg)."""
         lengths = []
         for arg, value in self.expand_input.items():
-            lengths.append(resolved_lengths[arg] if isinstance(value, XComArg) and resolved_lengths is not None
-                           and arg in resolved_lengths else self._literal_length(arg, value))
+            lengths.append(
+                resolved_lengths[arg]
+                if isinstance(value, XComArg) and resolved_lengths is not None and arg in resolved_lengths
+                else self._literal_length(arg, value)
+            )
         return total_length(lengths)
 
     def _literal_length(self, arg: str, value: Any) -> int:
@@ -168,21 +183,25 @@ class MappedOperator(AbstractOperator):
             if isinstance(value, XComArg):
                 value = ti.xcom_pull(task_ids=value.operator.task_id, key=value.key)
                 if value is None:
-                    raise ValueError(f"task '{self.task_id}': XCom feeding expand argument {arg!r} is missing")
+                    raise ValueError(
+                        f"task '{self.task_id}': XCom feeding expand argument {arg!r} is missing"
+                    )
             if isinstance(value, dict):
                 values[arg] = list(value.items())
             elif isinstance(value, (list, tuple)):
                 values[arg] = list(value)
             else:
-                raise TypeError(f"task '{self.task_id}': expand argument {arg!r} resolved to "
-                                f"{type(value).__name__}, expected a list or dict")
+                raise TypeError(
+                    f"task '{self.task_id}': expand argument {arg!r} resolved to "
+                    f"{type(value).__name__}, expected a list or dict"
+                )
         return values
 
     def unmap_for_index(self, map_index: int, context_or_ti: Any) -> BaseOperator:
         """A plain operator for one mapped instance, with its element(s) filled in."""
         values = self.resolve_expand_values(context_or_ti)
         positions = positions_for_index(map_index, [len(v) for v in values.values()])
-        chosen = {arg: items[pos] for (arg, items), pos in zip(values.items(), positions)}
+        chosen = {arg: items[pos] for (arg, items), pos in zip(values.items(), positions, strict=True)}
         kwargs = dict(self.partial_kwargs)
         if self.expand_into is None:
             kwargs.update(chosen)

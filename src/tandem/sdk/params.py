@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import MutableMapping
-from typing import Any, Iterator
+from collections.abc import Iterator, MutableMapping
+from typing import Any
 
 from tandem.exceptions import ParamValidationError
 
@@ -135,7 +135,9 @@ class ParamsDict(MutableMapping[str, Any]):
         return {name: self._params[name].serialize(name) for name in self._params}
 
 
-def validate_conf(serialized_params: dict[str, dict[str, Any]], conf: dict[str, Any] | None) -> dict[str, Any]:
+def validate_conf(
+    serialized_params: dict[str, dict[str, Any]], conf: dict[str, Any] | None
+) -> dict[str, Any]:
     """Merge a run's ``conf`` over serialized param defaults and validate each value.
 
     Returns the final params dict for the run. Keys of ``conf`` that are not declared

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Union
+from typing import Any
 
-ScheduleArg = Union[str, timedelta, None]
+ScheduleArg = str | timedelta | None
 
 # Presets map to cron expressions; "@once" is handled separately (not periodic).
 CRON_PRESETS: dict[str, str] = {
@@ -72,4 +72,6 @@ def parse_schedule(schedule: ScheduleArg) -> Schedule:
         if len(expr.split()) != 5 or not croniter.is_valid(expr):
             raise ValueError(f"invalid cron expression {expr!r}")
         return Schedule("cron", expr=expr)
-    raise ValueError(f"schedule must be None, a cron string, a preset or a timedelta, got {type(schedule).__name__}")
+    raise ValueError(
+        f"schedule must be None, a cron string, a preset or a timedelta, got {type(schedule).__name__}"
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tandem.exceptions import DagDefinitionError, ParamValidationError
@@ -27,7 +27,7 @@ def _seconds(value: timedelta | None) -> float | None:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(timezone.utc).isoformat() if value is not None else None
+    return value.astimezone(UTC).isoformat() if value is not None else None
 
 
 def _has_callback(value: Any) -> bool:
@@ -58,7 +58,9 @@ def serialize_task(task: AbstractOperator) -> dict[str, Any]:
         "is_branch": task.is_branch,
         "is_short_circuit": task.is_short_circuit,
         "ignore_downstream_trigger_rules": bool(task.ignore_downstream_trigger_rules),
-        "has_callbacks": {event: bool(task.callbacks_for(event)) for event in ("success", "failure", "retry")},
+        "has_callbacks": {
+            event: bool(task.callbacks_for(event)) for event in ("success", "failure", "retry")
+        },
         "ui_color": task.ui_color,
         "mapped": {"sources": task.expand_sources()} if task.is_mapped else None,  # type: ignore[attr-defined]
     }
@@ -87,8 +89,9 @@ def serialize_dag(dag: DAG) -> dict[str, Any]:
     try:
         params = dag.params.serialize()
     except ParamValidationError as err:
-        raise DagDefinitionError(str(err), fileloc=dag.fileloc, lineno=dag.definition_lineno,
-                                 dag_id=dag.dag_id) from None
+        raise DagDefinitionError(
+            str(err), fileloc=dag.fileloc, lineno=dag.definition_lineno, dag_id=dag.dag_id
+        ) from None
     return {
         "dag_id": dag.dag_id,
         "fileloc": dag.fileloc,
@@ -218,28 +221,51 @@ class SerializedDag:
     def from_dict(cls, data: dict[str, Any]) -> SerializedDag:
         tasks = tuple(SerializedTask.from_dict(t) for t in data["tasks"])
         return cls(
-            dag_id=data["dag_id"], fileloc=data["fileloc"], definition_lineno=data["definition_lineno"],
-            description=data["description"], doc_md=data["doc_md"], tags=tuple(data["tags"]),
-            owner=data["owner"], schedule=SerializedSchedule(**data["schedule"]), timezone=data["timezone"],
-            start_date=_parse_dt(data["start_date"]), end_date=_parse_dt(data["end_date"]),
-            catchup=data["catchup"], max_active_runs=data["max_active_runs"],
-            max_active_tasks=data["max_active_tasks"], dagrun_timeout=data["dagrun_timeout"],
+            dag_id=data["dag_id"],
+            fileloc=data["fileloc"],
+            definition_lineno=data["definition_lineno"],
+            description=data["description"],
+            doc_md=data["doc_md"],
+            tags=tuple(data["tags"]),
+            owner=data["owner"],
+            schedule=SerializedSchedule(**data["schedule"]),
+            timezone=data["timezone"],
+            start_date=_parse_dt(data["start_date"]),
+            end_date=_parse_dt(data["end_date"]),
+            catchup=data["catchup"],
+            max_active_runs=data["max_active_runs"],
+            max_active_tasks=data["max_active_tasks"],
+            dagrun_timeout=data["dagrun_timeout"],
             has_on_success_callback=data["has_on_success_callback"],
             has_on_failure_callback=data["has_on_failure_callback"],
-            params=data["params"], task_groups=data["task_groups"], tasks=tasks,
+            params=data["params"],
+            task_groups=data["task_groups"],
+            tasks=tasks,
             task_dict={t.task_id: t for t in tasks},
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "dag_id": self.dag_id, "fileloc": self.fileloc, "definition_lineno": self.definition_lineno,
-            "description": self.description, "doc_md": self.doc_md, "tags": list(self.tags),
-            "owner": self.owner, "schedule": self.schedule.to_dict(), "timezone": self.timezone,
-            "start_date": _iso(self.start_date), "end_date": _iso(self.end_date), "catchup": self.catchup,
-            "max_active_runs": self.max_active_runs, "max_active_tasks": self.max_active_tasks,
-            "dagrun_timeout": self.dagrun_timeout, "has_on_success_callback": self.has_on_success_callback,
-            "has_on_failure_callback": self.has_on_failure_callback, "params": self.params,
-            "task_groups": self.task_groups, "tasks": [t.to_dict() for t in self.tasks],
+            "dag_id": self.dag_id,
+            "fileloc": self.fileloc,
+            "definition_lineno": self.definition_lineno,
+            "description": self.description,
+            "doc_md": self.doc_md,
+            "tags": list(self.tags),
+            "owner": self.owner,
+            "schedule": self.schedule.to_dict(),
+            "timezone": self.timezone,
+            "start_date": _iso(self.start_date),
+            "end_date": _iso(self.end_date),
+            "catchup": self.catchup,
+            "max_active_runs": self.max_active_runs,
+            "max_active_tasks": self.max_active_tasks,
+            "dagrun_timeout": self.dagrun_timeout,
+            "has_on_success_callback": self.has_on_success_callback,
+            "has_on_failure_callback": self.has_on_failure_callback,
+            "params": self.params,
+            "task_groups": self.task_groups,
+            "tasks": [t.to_dict() for t in self.tasks],
         }
 
     def get_task(self, task_id: str) -> SerializedTask:

@@ -55,8 +55,11 @@ class TaskGroup(DependencyMixin):
         location = caller_location()
         dag = dag or (parent_group.dag if parent_group else dag_context.current_dag())
         if dag is None:
-            raise DagDefinitionError(f"TaskGroup {group_id!r} must be created inside a DAG",
-                                     fileloc=location.fileloc, lineno=location.lineno)
+            raise DagDefinitionError(
+                f"TaskGroup {group_id!r} must be created inside a DAG",
+                fileloc=location.fileloc,
+                lineno=location.lineno,
+            )
         check_id("group_id", group_id, location, dag.dag_id)
         self.dag = dag
         self.parent_group = parent_group or dag_context.current_group(dag)
@@ -64,8 +67,12 @@ class TaskGroup(DependencyMixin):
         assert self.parent_group is not None
         full_id = self.group_id
         if full_id in dag.task_group.all_group_ids() or full_id in dag.task_dict:
-            raise DagDefinitionError(f"duplicate group id {full_id!r}",
-                                     fileloc=location.fileloc, lineno=location.lineno, dag_id=dag.dag_id)
+            raise DagDefinitionError(
+                f"duplicate group id {full_id!r}",
+                fileloc=location.fileloc,
+                lineno=location.lineno,
+                dag_id=dag.dag_id,
+            )
         self.parent_group.children[full_id] = self  # type: ignore[index]
 
     @property

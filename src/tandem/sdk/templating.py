@@ -8,7 +8,8 @@ relative to the DAG file's folder (then ``template_searchpath``), as in Airflow.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import jinja2

@@ -9,13 +9,11 @@ at 02:00 local time across DST changes; every returned datetime is aware UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tandem.sdk.schedule import cron_expression
-
-UTC = timezone.utc
 
 
 @dataclass(frozen=True)
@@ -76,8 +74,15 @@ class OnceTimetable(Timetable):
 
     summary = "@once"
 
-    def next_dagrun_info(self, *, last_automated_interval: DataInterval | None, start_date: Any,
-                         end_date: Any, catchup: bool, now: datetime) -> DagRunInfo | None:
+    def next_dagrun_info(
+        self,
+        *,
+        last_automated_interval: DataInterval | None,
+        start_date: Any,
+        end_date: Any,
+        catchup: bool,
+        now: datetime,
+    ) -> DagRunInfo | None:
         start, end = _utc(start_date), _utc(end_date)
         if last_automated_interval is not None or start is None or (end is not None and start > end):
             return None
@@ -108,8 +113,15 @@ class _PeriodicTimetable(Timetable):
         """Start of the latest interval that has fully ended at ``now``."""
         return self._prev(self._align_down(now))
 
-    def next_dagrun_info(self, *, last_automated_interval: DataInterval | None, start_date: Any,
-                         end_date: Any, catchup: bool, now: datetime) -> DagRunInfo | None:
+    def next_dagrun_info(
+        self,
+        *,
+        last_automated_interval: DataInterval | None,
+        start_date: Any,
+        end_date: Any,
+        catchup: bool,
+        now: datetime,
+    ) -> DagRunInfo | None:
         earliest, latest, now = _utc(start_date), _utc(end_date), _utc(now)
         assert now is not None
         if earliest is None:
@@ -153,7 +165,9 @@ class CronTimetable(_PeriodicTimetable):
         it = self._croniter(self.expression, naive)
         target = it.get_next(datetime) if forward else it.get_prev(datetime)
         if self._every_hour:
-            return (local + (target - naive)).astimezone(UTC)
+            # Add the wall-clock step in UTC: aware + timedelta in a local zone is
+            # wall-clock arithmetic and would jump over the repeated hour.
+            return t.astimezone(UTC) + (target - naive)
         # fold=0: an ambiguous local time means its first occurrence; a nonexistent one
         # (spring forward gap) maps to the equivalent instant after the gap.
         return target.replace(tzinfo=self.tz).astimezone(UTC)
@@ -168,16 +182,30 @@ class CronTimetable(_PeriodicTimetable):
 class DeltaTimetable(_PeriodicTimetable):
     """A fixed ``timedelta`` schedule; the grid is anchored at the DAG's start_date."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, anchor: datetime | None = None) -> None:
         self.delta = timedelta(seconds=seconds)
         self.summary = f"every {self.delta}"
-        self._anchor: datetime | None = None
+        self._anchor = anchor
 
-    def next_dagrun_info(self, *, last_automated_interval: DataInterval | None, start_date: Any,
-                         end_date: Any, catchup: bool, now: datetime) -> DagRunInfo | None:
-        self._anchor = _utc(start_date)
-        return super().next_dagrun_info(last_automated_interval=last_automated_interval, start_date=start_date,
-                                        end_date=end_date, catchup=catchup, now=now)
+    def next_dagrun_info(
+        self,
+        *,
+        last_automated_interval: DataInterval | None,
+        start_date: Any,
+        end_date: Any,
+        catchup: bool,
+        now: datetime,
+    ) -> DagRunInfo | None:
+        # The grid depends on start_date, so compute on an anchored copy (no shared state).
+        anchored = DeltaTimetable(self.delta.total_seconds(), _utc(start_date))
+        return _PeriodicTimetable.next_dagrun_info(
+            anchored,
+            last_automated_interval=last_automated_interval,
+            start_date=start_date,
+            end_date=end_date,
+            catchup=catchup,
+            now=now,
+        )
 
     def _next(self, t: datetime) -> datetime:
         anchor = self._anchor or t

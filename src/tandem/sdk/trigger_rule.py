@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class TriggerRule(str, Enum):
+class TriggerRule(StrEnum):
     """The condition on upstream states that lets a task run (evaluated by the scheduler)."""
 
     ALL_SUCCESS = "all_success"
@@ -17,9 +17,6 @@ class TriggerRule(str, Enum):
     NONE_FAILED_MIN_ONE_SUCCESS = "none_failed_min_one_success"
     NONE_SKIPPED = "none_skipped"
     ALWAYS = "always"
-
-    def __str__(self) -> str:
-        return self.value
 
     @classmethod
     def all_values(cls) -> list[str]:

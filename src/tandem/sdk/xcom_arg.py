@@ -8,7 +8,8 @@ is replaced by the pulled value (at run time, by :func:`resolve_references`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from tandem.sdk.dependency import DependencyMixin
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from tandem.config import Settings
 from tandem.dag_processing import processor as processor_module
 from tandem.dag_processing.parser import ParseResult, parse_files
 from tandem.dag_processing.processor import DagFileProcessor
+from tandem.dag_processing.processor import ParseStats as ProcessorStats
 from tandem.dag_processing.store import deactivate_missing, store_parse_result
 from tandem.db.session import session_scope
 from tandem.models import DagModel, ImportError_, SerializedDagModel
@@ -18,6 +20,13 @@ from tandem.models import DagModel, ImportError_, SerializedDagModel
 from . import dag_files
 
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
+
+# The writes must hold on every dialect: these run on PostgreSQL and MySQL when reachable.
+pytestmark = pytest.mark.parametrize(
+    "db_url",
+    ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), pytest.param("mysql", marks=pytest.mark.mysql)],
+    indirect=True,
+)
 
 
 def _parse(path: Path) -> ParseResult:
@@ -73,7 +82,10 @@ def test_deactivate_missing_keeps_listed_files(dags_folder: Path, settings: Sett
             store_parse_result(session, str(path), _parse(path), NOW)
 
     with session_scope(engine) as session:
-        assert deactivate_missing(session, [str(kept)], NOW) == ["gone"]
+        # Rows written at or after the listing started belong to a newer listing.
+        assert deactivate_missing(session, [str(kept)], NOW) == []
+    with session_scope(engine) as session:
+        assert deactivate_missing(session, [str(kept)], NOW + timedelta(seconds=1)) == ["gone"]
 
     with session_scope(engine) as session:
         active = dict(session.execute(sa.select(DagModel.dag_id, DagModel.is_active)).all())
@@ -101,3 +113,26 @@ def test_integrity_error_is_retried_once(
     stats = DagFileProcessor(settings, engine).run_once(NOW)
 
     assert len(calls) == 2 and stats.dags == 1
+
+
+def test_two_processors_at_once_converge(dags_folder: Path, settings: Settings, engine: Engine) -> None:
+    # Given one folder seen by two processors (two schedulers sharing a DB)
+    for i in range(6):
+        dag_files.write_dag_file(dags_folder, f"d{i}.py", dag_files.simple_dag(f"d{i}"))
+    dag_files.write_dag_file(dags_folder, "bad.py", dag_files.RAISES)
+    processors = [DagFileProcessor(settings, engine, parallelism=3) for _ in range(2)]
+    stats: list[ProcessorStats] = []
+
+    # When both store the same files at the same time
+    threads = [threading.Thread(target=lambda p=p: stats.append(p.run_once(NOW))) for p in processors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    # Then neither failed a store, and the rows are those of one processor alone
+    assert [(s.dags, s.import_errors) for s in stats] == [(6, 1), (6, 1)]
+    with session_scope(engine) as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(DagModel)) == 6
+        assert session.scalar(sa.select(sa.func.count()).select_from(SerializedDagModel)) == 6
+        assert session.scalar(sa.select(sa.func.count()).select_from(ImportError_)) == 1

@@ -6,14 +6,14 @@ operators the way the real runner will.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from tandem.exceptions import TaskSkipped
 from tandem.sdk.context import build_context
 from tandem.sdk.dag import DAG
 
-LOGICAL_DATE = datetime(2024, 3, 5, 6, 7, 8, tzinfo=timezone.utc)
+LOGICAL_DATE = datetime(2024, 3, 5, 6, 7, 8, tzinfo=UTC)
 
 
 class XComStore:
@@ -39,8 +39,16 @@ class XComStore:
 class StubTaskInstance:
     """Implements ``tandem.sdk.runtime.RuntimeTaskInstance`` over an XComStore."""
 
-    def __init__(self, task_id: str, *, store: XComStore | None = None, map_index: int = -1,
-                 dag_id: str = "dag", run_id: str = "manual__1", try_number: int = 1) -> None:
+    def __init__(
+        self,
+        task_id: str,
+        *,
+        store: XComStore | None = None,
+        map_index: int = -1,
+        dag_id: str = "dag",
+        run_id: str = "manual__1",
+        try_number: int = 1,
+    ) -> None:
         self.dag_id = dag_id
         self.run_id = run_id
         self.task_id = task_id
@@ -49,8 +57,13 @@ class StubTaskInstance:
         self.store = store or XComStore()
         self.pushed: dict[str, Any] = {}
 
-    def xcom_pull(self, task_ids: str | list[str] | None = None, key: str = "return_value",
-                  map_indexes: int | list[int] | None = None, default: Any = None) -> Any:
+    def xcom_pull(
+        self,
+        task_ids: str | list[str] | None = None,
+        key: str = "return_value",
+        map_indexes: int | list[int] | None = None,
+        default: Any = None,
+    ) -> Any:
         if task_ids is None:
             task_ids = self.task_id
         if isinstance(task_ids, list):
@@ -80,9 +93,16 @@ def run_task(
     else:
         task = task.prepare_for_execution()  # type: ignore[attr-defined]
     context = build_context(
-        dag=dag, task=task, ti=ti, run_id=ti.run_id, logical_date=LOGICAL_DATE,
-        data_interval_start=LOGICAL_DATE, data_interval_end=LOGICAL_DATE, conf=conf or {},
-        params=None, variable_getter=(variables or {}).get,
+        dag=dag,
+        task=task,
+        ti=ti,
+        run_id=ti.run_id,
+        logical_date=LOGICAL_DATE,
+        data_interval_start=LOGICAL_DATE,
+        data_interval_end=LOGICAL_DATE,
+        conf=conf or {},
+        params=None,
+        variable_getter=(variables or {}).get,
     )
     task.resolve_xcom_args(context)  # type: ignore[attr-defined]
     task.render_template_fields(context)  # type: ignore[attr-defined]

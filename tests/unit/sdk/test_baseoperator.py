@@ -17,7 +17,11 @@ def test_default_args_fill_unpassed_arguments_only() -> None:
         implicit = EmptyOperator(task_id="implicit")
         explicit = EmptyOperator(task_id="explicit", retries=0, owner="me")
     assert (implicit.retries, implicit.retry_delay, implicit.owner, implicit.queue) == (
-        3, timedelta(minutes=1), "data", "q1")
+        3,
+        timedelta(minutes=1),
+        "data",
+        "q1",
+    )
     assert (explicit.retries, explicit.owner, explicit.queue) == (0, "me", "q1")
 
 
@@ -67,6 +71,7 @@ def test_numbers_are_accepted_as_seconds() -> None:
 def test_callbacks_for_accepts_single_callable_or_list() -> None:
     def one(ctx: dict) -> None: ...
     def two(ctx: dict) -> None: ...
+
     op = EmptyOperator(task_id="x", on_success_callback=one, on_failure_callback=[one, two])
     assert op.callbacks_for("success") == [one]
     assert op.callbacks_for("failure") == [one, two]
@@ -77,9 +82,11 @@ def test_callbacks_for_accepts_single_callable_or_list() -> None:
 
 @pytest.mark.parametrize(
     ("rule", "expected"),
-    [("downstream", {"a": 1 + 2 + 4, "b": 2 + 4, "c": 4}),
-     ("upstream", {"a": 1, "b": 2 + 1, "c": 4 + 2 + 1}),
-     ("absolute", {"a": 1, "b": 2, "c": 4})],
+    [
+        ("downstream", {"a": 1 + 2 + 4, "b": 2 + 4, "c": 4}),
+        ("upstream", {"a": 1, "b": 2 + 1, "c": 4 + 2 + 1}),
+        ("absolute", {"a": 1, "b": 2, "c": 4}),
+    ],
 )
 def test_priority_weight_rules(rule: str, expected: dict[str, int]) -> None:
     with DAG("d", default_args={"weight_rule": rule}) as dag:
@@ -113,11 +120,22 @@ def test_python_callable_must_be_callable() -> None:
 
 @pytest.mark.parametrize(
     ("try_number", "exponential", "max_delay", "expected"),
-    [(1, False, None, 10), (3, False, None, 10), (1, True, None, 10), (2, True, None, 20),
-     (4, True, None, 80), (4, True, timedelta(seconds=50), 50), (0, True, None, 10)],
+    [
+        (1, False, None, 10),
+        (3, False, None, 10),
+        (1, True, None, 10),
+        (2, True, None, 20),
+        (4, True, None, 80),
+        (4, True, timedelta(seconds=50), 50),
+        (0, True, None, 10),
+    ],
 )
-def test_next_retry_delay(try_number: int, exponential: bool, max_delay: timedelta | None, expected: int) -> None:
-    assert next_retry_delay(try_number, timedelta(seconds=10), exponential, max_delay) == timedelta(seconds=expected)
+def test_next_retry_delay(
+    try_number: int, exponential: bool, max_delay: timedelta | None, expected: int
+) -> None:
+    assert next_retry_delay(try_number, timedelta(seconds=10), exponential, max_delay) == timedelta(
+        seconds=expected
+    )
 
 
 def test_next_retry_delay_does_not_overflow() -> None:

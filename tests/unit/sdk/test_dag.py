@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -37,7 +37,7 @@ def test_fileloc_and_definition_lineno() -> None:
 
 def test_naive_start_date_is_utc_and_timezone_comes_from_start_date() -> None:
     naive = DAG("a", schedule="@daily", start_date=datetime(2024, 1, 1))
-    assert naive.start_date == datetime(2024, 1, 1, tzinfo=timezone.utc)
+    assert naive.start_date == datetime(2024, 1, 1, tzinfo=UTC)
     assert naive.timezone_name == "UTC"
     local = DAG("b", schedule="@daily", start_date=datetime(2024, 1, 1, tzinfo=ZoneInfo("Europe/Amsterdam")))
     assert local.timezone_name == "Europe/Amsterdam"
@@ -47,7 +47,7 @@ def test_naive_start_date_is_utc_and_timezone_comes_from_start_date() -> None:
 
 def test_start_date_may_come_from_default_args() -> None:
     d = DAG("d", schedule="@hourly", default_args={"start_date": datetime(2024, 1, 1)})
-    assert d.start_date == datetime(2024, 1, 1, tzinfo=timezone.utc)
+    assert d.start_date == datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def test_cycle_is_reported_with_file_line_and_path() -> None:
@@ -96,8 +96,10 @@ def test_unparsable_schedule(schedule: object) -> None:
     assert str(err.value).startswith(f"{HERE}:{line}: DAG 'bad': unparsable schedule")
 
 
-@pytest.mark.parametrize("schedule", ["*/5 * * * *", "@once", "@hourly", "@daily", "@weekly", "@monthly",
-                                      "@yearly", timedelta(minutes=5)])
+@pytest.mark.parametrize(
+    "schedule",
+    ["*/5 * * * *", "@once", "@hourly", "@daily", "@weekly", "@monthly", "@yearly", timedelta(minutes=5)],
+)
 def test_valid_schedules(schedule: object) -> None:
     DAG("ok", schedule=schedule, start_date=datetime(2024, 1, 1))  # type: ignore[arg-type]
 
@@ -179,7 +181,7 @@ def test_dag_decorator_builds_dag_with_params(start_date: datetime) -> None:
 
 
 def test_dag_decorator_param_resolves_at_run_time() -> None:
-    from sdk_stubs import run_task
+    from .sdk_stubs import run_task
 
     @dag(dag_id="custom")
     def pipeline(limit: int = 10) -> None:
@@ -196,7 +198,7 @@ def test_dag_decorator_param_resolves_at_run_time() -> None:
 
 
 def test_collector_records_created_dags_and_collect_dags_merges_globals() -> None:
-    source = '''
+    source = """
 from tandem import DAG, dag, task
 from tandem.operators import EmptyOperator
 
@@ -210,7 +212,7 @@ def decorated():
     EmptyOperator(task_id="t")
 
 decorated()
-'''
+"""
     namespace: dict[str, object] = {"__file__": "/dags/example.py"}
     with DagCollector() as collector:
         exec(compile(source, "/dags/example.py", "exec"), namespace)

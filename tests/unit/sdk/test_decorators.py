@@ -7,11 +7,12 @@ from tandem.operators import BashOperator, EmptyOperator, PythonOperator
 from tandem.sdk.operators.decorated import DecoratedPythonOperator
 from tandem.sdk.xcom_arg import XComArg
 
-from sdk_stubs import XComStore, run_task
+from .sdk_stubs import XComStore, run_task
 
 
 def test_calling_decorated_function_creates_task_and_returns_xcomarg() -> None:
     with DAG("d") as dag:
+
         @task
         def extract() -> int:
             return 1
@@ -24,6 +25,7 @@ def test_calling_decorated_function_creates_task_and_returns_xcomarg() -> None:
 
 def test_repeated_calls_get_suffixed_ids() -> None:
     with DAG("d") as dag:
+
         @task
         def step() -> None: ...
 
@@ -35,6 +37,7 @@ def test_repeated_calls_get_suffixed_ids() -> None:
 
 def test_task_arguments_and_override() -> None:
     with DAG("d", default_args={"retries": 1}) as dag:
+
         @task(task_id="custom", retries=4, pool="p")
         def f() -> None: ...
 
@@ -51,6 +54,7 @@ def test_task_arguments_and_override() -> None:
 def test_xcomarg_arguments_create_dependencies_and_resolve_at_run_time() -> None:
     # Given a chain where values flow positionally, by keyword and nested in containers
     with DAG("d") as dag:
+
         @task
         def one() -> int:
             return 1
@@ -77,6 +81,7 @@ def test_xcomarg_arguments_create_dependencies_and_resolve_at_run_time() -> None
 
 def test_xcomarg_in_classic_operator_fields_sets_dependency() -> None:
     with DAG("d") as dag:
+
         @task
         def produce() -> str:
             return "hello"
@@ -92,6 +97,7 @@ def test_xcomarg_in_classic_operator_fields_sets_dependency() -> None:
 
 def test_xcomarg_dependency_operators_and_output() -> None:
     with DAG("d") as dag:
+
         @task
         def a() -> None: ...
 
@@ -107,6 +113,7 @@ def test_xcomarg_dependency_operators_and_output() -> None:
 
 def test_xcomarg_cannot_be_iterated() -> None:
     with DAG("d"):
+
         @task
         def a() -> list[int]:
             return [1]
@@ -118,6 +125,7 @@ def test_xcomarg_cannot_be_iterated() -> None:
 
 def test_multiple_outputs_pushes_each_key() -> None:
     with DAG("d") as dag:
+
         @task(multiple_outputs=True)
         def split() -> dict:
             return {"a": 1, "b": 2}
@@ -136,6 +144,7 @@ def test_multiple_outputs_pushes_each_key() -> None:
 
 def test_multiple_outputs_inferred_from_dict_annotation() -> None:
     with DAG("d") as dag:
+
         @task
         def typed() -> dict[str, int]:
             return {"x": 1}
@@ -160,6 +169,7 @@ def test_decorated_function_keeps_metadata() -> None:
 
 def test_task_bash_renders_and_runs_returned_command() -> None:
     with DAG("d") as dag:
+
         @task.bash
         def greet(name: str) -> str:
             return f"echo hello {name} {{{{ ds }}}}"

@@ -10,11 +10,12 @@ from tandem.operators import BashOperator, PythonOperator
 from tandem.sdk.expansion import mapped_length, positions_for_index
 from tandem.sdk.mapped import MappedOperator
 
-from sdk_stubs import StubTaskInstance, XComStore, run_task
+from .sdk_stubs import StubTaskInstance, XComStore, run_task
 
 
 def test_decorated_expand_over_literal() -> None:
     with DAG("d") as dag:
+
         @task
         def double(x: int, factor: int) -> int:
             return x * factor
@@ -29,6 +30,7 @@ def test_decorated_expand_over_literal() -> None:
 
 def test_cross_product_order_last_argument_varies_fastest() -> None:
     with DAG("d") as dag:
+
         @task
         def pair(a: int, b: str) -> str:
             return f"{a}{b}"
@@ -43,6 +45,7 @@ def test_cross_product_order_last_argument_varies_fastest() -> None:
 def test_expand_over_xcom_and_downstream_gets_all_results() -> None:
     # Given make -> mapped add -> total
     with DAG("d") as dag:
+
         @task
         def make() -> list[int]:
             return [10, 20, 30]
@@ -73,6 +76,7 @@ def test_expand_over_xcom_and_downstream_gets_all_results() -> None:
 
 def test_expand_over_dict_gives_key_value_pairs() -> None:
     with DAG("d") as dag:
+
         @task
         def show(item: tuple[str, int]) -> str:
             return f"{item[0]}={item[1]}"
@@ -84,9 +88,11 @@ def test_expand_over_dict_gives_key_value_pairs() -> None:
 def test_classic_operator_partial_expand_op_args_and_op_kwargs() -> None:
     with DAG("d", default_args={"retries": 3}) as dag:
         by_args = PythonOperator.partial(task_id="args", python_callable=lambda v: v * 2).expand(
-            op_args=[[1], [2]])
+            op_args=[[1], [2]]
+        )
         PythonOperator.partial(task_id="kwargs", python_callable=lambda v, w: v + w, retries=1).expand(
-            op_kwargs=[{"v": 1, "w": 2}, {"v": 3, "w": 4}])
+            op_kwargs=[{"v": 1, "w": 2}, {"v": 3, "w": 4}]
+        )
     assert by_args.retries == 3 and dag.get_task("kwargs").retries == 1
     assert by_args.operator_name == "PythonOperator"
     assert [run_task(dag, "args", map_index=i)[1] for i in range(2)] == [2, 4]
@@ -95,6 +101,7 @@ def test_classic_operator_partial_expand_op_args_and_op_kwargs() -> None:
 
 def test_unmap_for_index_returns_plain_operator_with_same_identity() -> None:
     with DAG("d") as dag:
+
         @task
         def upstream() -> list[str]:
             return ["echo a", "echo b"]
@@ -127,7 +134,9 @@ def test_expansion_arithmetic() -> None:
     lengths = [2, 3, 4]
     expected = list(itertools.product(range(2), range(3), range(4)))
     assert [tuple(positions_for_index(i, lengths)) for i in range(24)] == expected
-    sources = [{"arg": "a", "kind": "literal", "length": 2}, {"arg": "b", "kind": "xcom", "task_id": "t",
-                                                              "key": "return_value"}]
+    sources = [
+        {"arg": "a", "kind": "literal", "length": 2},
+        {"arg": "b", "kind": "xcom", "task_id": "t", "key": "return_value"},
+    ]
     assert mapped_length(sources, {"b": 5}) == 10
     assert mapped_length([{"arg": "a", "kind": "literal", "length": 0}]) == 0

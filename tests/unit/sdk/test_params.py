@@ -8,30 +8,48 @@ from tandem.sdk.params import NOTSET, ParamsDict, validate_conf
 
 
 def _serialized() -> dict:
-    dag = DAG("d", params={
-        "plain": 3,
-        "count": Param(5, type="integer", minimum=1, maximum=10, description="how many"),
-        "mode": Param("fast", enum=["fast", "slow"]),
-        "name": Param(type="string", minLength=2),
-        "email": Param("a@b.co", type="string", format="email"),
-        "nullable": Param(None, type=["null", "string"]),
-    })
+    dag = DAG(
+        "d",
+        params={
+            "plain": 3,
+            "count": Param(5, type="integer", minimum=1, maximum=10, description="how many"),
+            "mode": Param("fast", enum=["fast", "slow"]),
+            "name": Param(type="string", minLength=2),
+            "email": Param("a@b.co", type="string", format="email"),
+            "nullable": Param(None, type=["null", "string"]),
+        },
+    )
     return dag.params.serialize()
 
 
 def test_serialized_shape() -> None:
     params = _serialized()
     assert params["plain"] == {"default": 3, "schema": {}, "description": None, "has_default": True}
-    assert params["count"] == {"default": 5, "schema": {"type": "integer", "minimum": 1, "maximum": 10},
-                               "description": "how many", "has_default": True}
-    assert params["name"] == {"default": None, "schema": {"type": "string", "minLength": 2},
-                              "description": None, "has_default": False}
+    assert params["count"] == {
+        "default": 5,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 10},
+        "description": "how many",
+        "has_default": True,
+    }
+    assert params["name"] == {
+        "default": None,
+        "schema": {"type": "string", "minLength": 2},
+        "description": None,
+        "has_default": False,
+    }
 
 
 def test_conf_merges_over_defaults() -> None:
     result = validate_conf(_serialized(), {"name": "bob", "count": 7, "undeclared": [1]})
-    assert result == {"plain": 3, "count": 7, "mode": "fast", "name": "bob", "email": "a@b.co",
-                      "nullable": None, "undeclared": [1]}
+    assert result == {
+        "plain": 3,
+        "count": 7,
+        "mode": "fast",
+        "name": "bob",
+        "email": "a@b.co",
+        "nullable": None,
+        "undeclared": [1],
+    }
 
 
 @pytest.mark.parametrize(

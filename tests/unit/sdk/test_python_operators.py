@@ -9,24 +9,27 @@ from tandem.exceptions import TaskSkipped
 from tandem.operators import BranchPythonOperator, EmptyOperator, PythonOperator, ShortCircuitOperator
 from tandem.sdk.callables import determine_kwargs
 
-from sdk_stubs import run_task
+from .sdk_stubs import run_task
 
 CONTEXT = {"ds": "2024-01-01", "ti": "TI", "params": {"p": 1}, "run_id": "r"}
 
 
 def test_callable_gets_only_the_context_keys_it_names() -> None:
     def f(x: int, ds: str, ti: Any = None) -> None: ...
+
     assert determine_kwargs(f, [1], {}, CONTEXT) == {"ds": "2024-01-01", "ti": "TI"}
 
 
 def test_var_keyword_gets_whole_context_and_op_kwargs_win() -> None:
     def f(**context: Any) -> None: ...
+
     kwargs = determine_kwargs(f, [], {"ds": "mine", "extra": 1}, CONTEXT)
     assert kwargs == {**CONTEXT, "ds": "mine", "extra": 1}
 
 
 def test_positional_op_args_are_not_overridden_by_context() -> None:
     def f(ds: str, run_id: str) -> None: ...
+
     assert determine_kwargs(f, ["positional"], {}, CONTEXT) == {"run_id": "r"}
 
 
@@ -39,9 +42,14 @@ def test_python_operator_runs_with_op_args_kwargs_and_templates() -> None:
         return "done"
 
     with DAG("d") as dag:
-        PythonOperator(task_id="p", python_callable=work, op_args=["{{ ds_nodash }}"],
-                       op_kwargs={"b": "{{ run_id }}"}, templates_dict={"q": "{{ params.x }}"},
-                       params={"x": 7})
+        PythonOperator(
+            task_id="p",
+            python_callable=work,
+            op_args=["{{ ds_nodash }}"],
+            op_kwargs={"b": "{{ run_id }}"},
+            templates_dict={"q": "{{ params.x }}"},
+            params={"x": 7},
+        )
     # When it runs
     state, result, _, _ = run_task(dag, "p")
     # Then every templated field was rendered and context keys injected
@@ -66,8 +74,9 @@ def _branch_dag(choice: Any) -> DAG:
     return dag
 
 
-@pytest.mark.parametrize(("choice", "followed"), [("left", ["left"]), (["left", "right"], ["left", "right"]),
-                                                  (None, []), ([], [])])
+@pytest.mark.parametrize(
+    ("choice", "followed"), [("left", ["left"]), (["left", "right"], ["left", "right"]), (None, []), ([], [])]
+)
 def test_branch_pushes_followed_ids(choice: Any, followed: list[str]) -> None:
     state, result, ti, _ = run_task(_branch_dag(choice), "branch")
     assert state == "success" and result == choice
@@ -81,6 +90,7 @@ def test_branch_to_non_downstream_task_is_an_error() -> None:
 
 def test_task_branch_decorator() -> None:
     with DAG("d") as dag:
+
         @task.branch
         def pick(ds: str) -> str:
             return "a" if ds else "b"
@@ -103,6 +113,7 @@ def test_short_circuit_pushes_flag_when_falsy(value: Any, short_circuited: bool)
 
 def test_short_circuit_decorator_and_trigger_rule_option() -> None:
     with DAG("d") as dag:
+
         @task.short_circuit(ignore_downstream_trigger_rules=False)
         def check() -> bool:
             return False

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import jinja2
@@ -11,7 +11,7 @@ from tandem import DAG
 from tandem.operators import BaseOperator, PythonOperator
 from tandem.sdk.context import build_context
 
-from sdk_stubs import LOGICAL_DATE, StubTaskInstance, run_task
+from .sdk_stubs import LOGICAL_DATE, StubTaskInstance, run_task
 
 VARIABLES = {"name": "world", "config": json.dumps({"k": [1, 2]})}
 
@@ -80,8 +80,11 @@ def test_missing_variable_raises() -> None:
 def test_strict_undefined_can_be_opted_into_and_user_macros() -> None:
     with pytest.raises(jinja2.UndefinedError):
         render("{{ nope }}", template_undefined=jinja2.StrictUndefined)
-    rendered = render("{{ shout(greeting) | twice }}", user_defined_macros={"greeting": "hi", "shout": str.upper},
-                      user_defined_filters={"twice": lambda s: s * 2})
+    rendered = render(
+        "{{ shout(greeting) | twice }}",
+        user_defined_macros={"greeting": "hi", "shout": str.upper},
+        user_defined_filters={"twice": lambda s: s * 2},
+    )
     assert rendered == "HIHI"
 
 
@@ -108,17 +111,32 @@ def test_build_context_merges_conf_over_dag_and_task_params() -> None:
         op = PythonOperator(task_id="t", python_callable=print, params={"b": 3, "c": 4})
     ti = StubTaskInstance("t")
     context = build_context(
-        dag=dag, task=op, ti=ti, run_id="r", logical_date=datetime(2024, 1, 1, tzinfo=timezone.utc),
-        data_interval_start=None, data_interval_end=None, conf={"a": 9, "extra": True}, params=None,
-        variable_getter=lambda name: None, macros={"custom": 1},
+        dag=dag,
+        task=op,
+        ti=ti,
+        run_id="r",
+        logical_date=datetime(2024, 1, 1, tzinfo=UTC),
+        data_interval_start=None,
+        data_interval_end=None,
+        conf={"a": 9, "extra": True},
+        params=None,
+        variable_getter=lambda name: None,
+        macros={"custom": 1},
     )
     assert context["params"] == {"a": 9, "b": 3, "c": 4, "extra": True}
     assert context["task_instance"] is ti and context["macros"].custom == 1
     assert context["macros"].ds_add("2024-01-01", 1) == "2024-01-02"
     assert context["data_interval_start"] == context["logical_date"]
     explicit = build_context(
-        dag=dag, task=op, ti=ti, run_id="r", logical_date=datetime(2024, 1, 1, tzinfo=timezone.utc),
-        data_interval_start=None, data_interval_end=None, conf={}, params={"given": 1},
+        dag=dag,
+        task=op,
+        ti=ti,
+        run_id="r",
+        logical_date=datetime(2024, 1, 1, tzinfo=UTC),
+        data_interval_start=None,
+        data_interval_end=None,
+        conf={},
+        params={"given": 1},
         variable_getter=lambda name: None,
     )
     assert explicit["params"] == {"given": 1}

@@ -7,7 +7,8 @@ import signal
 import subprocess
 import sys
 import threading
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from tandem.exceptions import TaskError, TaskSkipped
 from tandem.sdk.baseoperator import BaseOperator

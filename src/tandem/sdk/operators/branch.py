@@ -6,7 +6,8 @@ tasks that were not chosen.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from tandem.sdk.operators.python import PythonOperator
 
@@ -29,8 +30,9 @@ class BranchMixin:
         elif isinstance(result, Iterable):
             chosen = list(result)
         else:
-            raise TypeError(f"branch task '{self.task_id}' must return a task id or a list of task ids, "
-                            f"got {result!r}")
+            raise TypeError(
+                f"branch task '{self.task_id}' must return a task id or a list of task ids, got {result!r}"
+            )
         bad = [t for t in chosen if not isinstance(t, str) or t not in self.downstream_task_ids]
         if bad:
             raise ValueError(

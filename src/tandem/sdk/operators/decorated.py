@@ -6,7 +6,8 @@ They differ from the classic operators only in how they are built (by
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 from tandem.sdk.callables import call_with_context
 from tandem.sdk.operators.bash import BashOperator
@@ -64,6 +65,8 @@ class DecoratedBashOperator(BashOperator):
     def execute(self, context: dict[str, Any]) -> str | None:
         command = call_with_context(self.python_callable, self.op_args, self.op_kwargs, context)
         if not isinstance(command, str) or not command.strip():
-            raise TypeError(f"@task.bash '{self.task_id}' must return a non-empty command string, got {command!r}")
+            raise TypeError(
+                f"@task.bash '{self.task_id}' must return a non-empty command string, got {command!r}"
+            )
         self.bash_command = render_value(command, context, jinja_environment(self.dag), self.template_ext)
         return super().execute(context)

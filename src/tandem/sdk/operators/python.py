@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 from tandem.sdk.baseoperator import BaseOperator
 from tandem.sdk.callables import call_with_context

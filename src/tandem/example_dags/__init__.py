@@ -1,0 +1,1 @@
+"""DAGs shipped with Tandem, loaded unless ``core.load_examples = false``."""
