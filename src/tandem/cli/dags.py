@@ -24,6 +24,12 @@ _STATE_ORDER = ("success", "running", "queued", "scheduled", "up_for_retry", "de
                 "upstream_failed", "skipped", "removed", "none")
 
 
+class RunFailed(CliError):
+    """The DAG run ended failed: exit code 3, so scripts can tell it from a usage error."""
+
+    exit_code = RET_RUN_FAILED
+
+
 # --- helpers shared with tasks.py ---------------------------------------------------------
 
 
@@ -265,9 +271,9 @@ def trigger(dag_id: str, conf: str | None, run_id: str | None, logical_date: str
                    f"(`tandem dags unpause {dag_id}`).", err=True)
     if wait:
         state = wait_for_run(eng, dag_id, created, poll_interval)
-        click.echo(f"DAG run {created} {state}", err=True)
         if state != "success":
-            raise click.exceptions.Exit(RET_RUN_FAILED)
+            raise RunFailed(f"DAG run {created} of {dag_id} {state}")
+        click.echo(f"DAG run {created} {state}", err=True)
 
 
 # --- delete and test ----------------------------------------------------------------------
@@ -309,9 +315,9 @@ def test_dag(dag_id: str, conf: str | None, logical_date: str | None, output: st
     require_dag(cfg, eng, dag_id)
     state, rows = run_dag_inprocess(eng, cfg, dag_id, conf=conf_dict, logical_date=when)
     render(rows, ["task_id", "map_index", "state", "try_number", "start_date", "end_date", "duration"], output)
-    click.echo(f"DAG run {state}", err=True)
     if state != "success":
-        raise click.exceptions.Exit(RET_RUN_FAILED)
+        raise RunFailed(f"DAG run of {dag_id} {state}")
+    click.echo(f"DAG run {state}", err=True)
 
 
 def register(cli: click.Group) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from tandem.cli.common import RET_ERROR, CliError, engine, handle_errors, settings
+from tandem.cli.common import CliError, engine, handle_errors, settings
 from tandem.cli.dags import parse_conf, parse_logical_date, require_dag
 from tandem.cli.output import output_option, render
 from tandem.db.session import session_scope
@@ -113,9 +113,9 @@ def test_task(dag_id: str, task_id: str, logical_date: str | None, conf: str | N
     conf_dict, when = parse_conf(conf), parse_logical_date(logical_date, cfg)
     require_dag(cfg, eng, dag_id)
     state = run_test(eng, dag_id, task_id, logical_date=when, conf=conf_dict, map_index=map_index)
-    click.echo(f"Task {task_id} {state}", err=True)
     if state == "failed":
-        raise click.exceptions.Exit(RET_ERROR)
+        raise CliError(f"task {task_id} failed")
+    click.echo(f"Task {task_id} {state}", err=True)
 
 
 @tasks.command("run")
@@ -134,7 +134,7 @@ def run_task(dag_id: str, run_id: str, task_id: str, map_index: int) -> None:
     final = run_task_instance(eng, cfg, TiKey(dag_id, run_id, task_id, map_index))
     click.echo(final or "not run (another runner took the try)")
     if final not in ("success", "skipped"):
-        raise click.exceptions.Exit(RET_ERROR)
+        raise CliError(f"task instance {dag_id}/{run_id}/{task_id} ended {final or 'not run'}")
 
 
 def register(cli: click.Group) -> None:

@@ -69,15 +69,24 @@ class DagFileProcessor:
     :param engine: the metadata DB; default the configured one.
     :param parallelism: files imported at once, each in its own child process.
     :param safe_mode: only import files mentioning both "dag" and "tandem".
+    :param refresh_interval: also re-parse unchanged files this often (seconds), for DAG
+        files whose DAGs depend on more than their own text; None: only on change.
     """
 
     def __init__(
-        self, settings: Settings, engine: Engine | None = None, *, parallelism: int = 2, safe_mode: bool = True
+        self,
+        settings: Settings,
+        engine: Engine | None = None,
+        *,
+        parallelism: int = 2,
+        safe_mode: bool = True,
+        refresh_interval: float | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine or get_engine(settings.database_url)
         self.parallelism = parallelism
         self.safe_mode = safe_mode
+        self.refresh_interval = refresh_interval
         self._dialect = dialect_for(self.engine.url.render_as_string(hide_password=True))
         self._files: list[str] = []
         self._listed_at: datetime | None = None
@@ -124,7 +133,12 @@ class DagFileProcessor:
                 stat = os.stat(path)
             except OSError:
                 continue  # vanished since the listing; the next listing deactivates its DAGs
-            if state is None or (stat.st_mtime, stat.st_size) != (state.mtime, state.size):
+            if (
+                state is None
+                or (stat.st_mtime, stat.st_size) != (state.mtime, state.size)
+                or (self.refresh_interval is not None
+                    and (now - state.parsed_at).total_seconds() >= self.refresh_interval)
+            ):
                 changed.append(path)
             elif state.failed:
                 failed.append(path)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tandem.config import Settings
+from tandem.config import get_settings
 from tandem.dag_processing.discovery import (
     EXAMPLE_DAGS_FOLDER,
     compile_rule,
@@ -89,7 +89,8 @@ def test_compile_rule(tmp_path: Path, pattern: str, path: str, matches: bool) ->
     assert rule.matches(tmp_path / path, is_dir=False) is matches
 
 
-def test_example_dags_included_when_load_examples(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_example_dags_included_when_load_examples(tandem_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = get_settings()
     assert dag_folders(settings) == [settings.dags_folder]
     monkeypatch.setattr(settings.core, "load_examples", True)
 

@@ -265,3 +265,12 @@ def test_run_forever_stops_on_event(dags_folder: Path, settings: Settings, engin
     thread.join(10)
 
     assert not thread.is_alive() and len(passes) == 1 and passes[0].dags == 1
+
+
+def test_refresh_interval_reparses_unchanged_files(dags_folder: Path, settings: Settings, engine: Engine) -> None:
+    dag_files.write_dag_file(dags_folder, "a.py", dag_files.simple_dag("a"))
+    processor = DagFileProcessor(settings, engine, refresh_interval=60)
+    processor.run_once(NOW)
+
+    assert processor.run_once(NOW + timedelta(seconds=59)).parsed == 0
+    assert processor.run_once(NOW + timedelta(seconds=60)).parsed == 1
