@@ -88,6 +88,7 @@ def clear(dag_id: str, task_regex: str | None, downstream: bool, run_ids: tuple[
     if not matched:
         click.echo("No task instances to clear.")
         return
+    matched.sort(key=lambda k: (k.run_id, k.task_id, k.map_index))
     render([k._asdict() for k in matched], ["run_id", "task_id", "map_index"], "table")
     if dry_run:
         return

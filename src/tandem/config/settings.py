@@ -70,6 +70,16 @@ class LoggingSettings(_Section):
     base_log_folder: Path | None = Field(None, description="Task logs; default $TANDEM_HOME/logs.")
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Level of Tandem's own log.")
     worker_log_server_port: int = Field(8793, ge=0, le=65535, description="Port serving this node's task logs.")
+    worker_log_server_host: str = Field("0.0.0.0", description="Address a worker's log server binds.")
+    worker_log_server_address: str = Field(
+        "", description="Host name or IP other nodes reach this worker's log server at; default the machine's name."
+    )
+    remote_base_log_folder: str = Field(
+        "", description="fsspec URL (shared directory, s3://..., gs://...) finished tries' logs are copied to."
+    )
+    remote_log_storage_options: dict[str, Any] = Field(
+        default_factory=dict, description="Options for the remote log file system (fsspec storage_options)."
+    )
 
 
 class ApiSettings(_Section):
@@ -85,6 +95,11 @@ class CelerySettings(_Section):
     result_backend: str = Field("", description="Celery result backend; Tandem keeps state in its DB.")
     default_queue: str = Field("default", description="Queue of tasks that name none.")
     worker_concurrency: int = Field(8, ge=1, description="Tries one worker runs at once.")
+    visibility_timeout: float = Field(
+        86400.0, gt=0, description="Redis: seconds before an unacknowledged message is delivered again; "
+        "keep it above the longest try."
+    )
+    send_task_events: bool = Field(True, description="Workers send Celery task events (Flower shows tries from them).")
     extra: dict[str, Any] = Field(default_factory=dict, description="Further Celery settings, passed as-is.")
 
 

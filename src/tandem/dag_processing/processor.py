@@ -120,7 +120,8 @@ class DagFileProcessor:
         with session_scope(self.engine) as session:
             deactivate_missing(session, files, now)
         self._files, self._listed_at = files, now
-        self._state = {f: s for f, s in self._state.items() if f in set(files)}
+        listed = set(files)
+        self._state = {f: s for f, s in self._state.items() if f in listed}
 
     def _due_files(self, now: datetime) -> list[str]:
         min_interval = self.settings.scheduler.min_file_process_interval

@@ -43,9 +43,13 @@ def get_engine(url: str | None = None) -> Engine:
         return engine
 
 
-def dispose_engines() -> None:
-    """Close pooled connections; a forked child must not reuse its parent's sockets."""
+def dispose_engines(*, close: bool = False) -> None:
+    """Forget this process's engines.
+
+    A forked child calls it with ``close=False``: it must not reuse its parent's sockets, nor
+    close them under the parent. ``close=True`` really closes them (end of a test, shutdown).
+    """
     with _lock:
         for engine in _engines.values():
-            engine.dispose(close=False)
+            engine.dispose(close=close)
         _engines.clear()

@@ -1,33 +1,30 @@
 """Local executor: warm supervisor processes that fork one child per try.
 
-Supervisors are forked from the scheduler once, with Tandem already imported, so a try starts
-in a few milliseconds. Each try runs in its own forked child in its own process group: a
-timeout, a crash (segfault, ``os._exit``, OOM kill) or a runaway subprocess takes down only
-that try, which the supervisor then records as failed with the reason in its log.
+Supervisors are forked from the scheduler once, with Tandem already imported; each claims
+its tries, imports the DAG file once, and forks a child per try, so a try starts in a few
+milliseconds. A timeout, a crash (segfault, ``os._exit``, OOM kill) or a runaway subprocess
+takes down only that try's child, and the supervisor records it as failed with the reason in
+its log. The scheduler hears about every finished try at once, through a pipe.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing as mp
-import os
 import selectors
 import signal
 import time
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from tandem.config import Settings
 from tandem.db.engine import dispose_engines
 from tandem.executors.base import BaseExecutor, ExecutorStart
 from tandem.executors.workload import Event, Workload
 
 log = logging.getLogger(__name__)
-
-# Seconds between SIGTERM and SIGKILL when a try must be stopped.
-KILL_GRACE = 5.0
 
 
 @dataclass
@@ -58,8 +55,8 @@ class LocalExecutor(BaseExecutor):
         assert self._start is not None
         ctx = mp.get_context("fork")
         ours, theirs = ctx.Pipe()
-        process = ctx.Process(target=_supervise, args=(theirs, self._start.node_id), daemon=True,
-                              name="tandem-local-supervisor")
+        process = ctx.Process(target=_supervise, args=(theirs, self._start.settings, self._start.node_id),
+                              daemon=True, name="tandem-local-supervisor")
         process.start()
         theirs.close()
         return _Supervisor(process, ours, {})
@@ -76,19 +73,16 @@ class LocalExecutor(BaseExecutor):
     def poll(self, timeout: float = 0.0) -> list[Event]:
         events: list[Event] = []
         self._replace_dead(events)
-        conns = [s.conn for s in self._supervisors]
-        for conn in wait(conns, timeout):
+        for conn in wait([s.conn for s in self._supervisors], timeout):
             sup = next(s for s in self._supervisors if s.conn is conn)
-            while True:
-                try:
-                    if not conn.poll():
-                        break
+            try:
+                while conn.poll():
                     kind, data, detail = conn.recv()
-                except (EOFError, OSError):
-                    break
-                workload = Workload.from_dict(data)
-                sup.inflight.pop(_ident(workload), None)
-                events.append(Event(workload, kind, detail))
+                    workload = Workload.from_dict(data)
+                    sup.inflight.pop(_ident(workload), None)
+                    events.append(Event(workload, kind, detail))
+            except (EOFError, OSError):
+                pass  # the supervisor died; _replace_dead handles it on the next poll
         return events
 
     def _replace_dead(self, events: list[Event]) -> None:
@@ -97,7 +91,7 @@ class LocalExecutor(BaseExecutor):
                 continue
             log.error("local executor supervisor %s died (exit %s); starting a new one",
                       sup.process.pid, sup.process.exitcode)
-            # Its children outlive it and record their own outcome; the scheduler re-checks.
+            # Its children outlive it; their tries end as zombies or re-queued, via the DB.
             events.extend(Event(w, "info", "supervisor died") for w in sup.inflight.values())
             sup.conn.close()
             self._supervisors[i] = self._spawn()
@@ -108,7 +102,7 @@ class LocalExecutor(BaseExecutor):
                 sup.conn.send(("stop", wait))
             except OSError:
                 pass
-        deadline = time.monotonic() + (3600 if wait else KILL_GRACE * 2)
+        deadline = time.monotonic() + (3600 if wait else 15)
         for sup in self._supervisors:
             sup.process.join(max(deadline - time.monotonic(), 0.1))
             if sup.process.is_alive():
@@ -122,112 +116,42 @@ def _ident(workload: Workload) -> tuple[Any, ...]:
     return (*workload.key, workload.try_number)
 
 
-@dataclass
-class _Child:
-    workload: Workload
-    pidfd: int
-    kill_at: float | None
-    killed_for: str | None = None
-    term_sent: float | None = None
+def _supervise(conn: Connection, settings: Settings, node_id: str) -> None:
+    """Supervisor process: start tries as they arrive, report each as soon as it is recorded."""
+    from tandem.runner.supervisor import TrySupervisor
 
-
-def _supervise(conn: Connection, node_id: str) -> None:
-    """Supervisor main loop: fork a child per workload, reap children, enforce hard timeouts."""
     dispose_engines()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the scheduler, which stops us
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent()
-    children: dict[int, _Child] = {}
-    selector = selectors.DefaultSelector()
-    selector.register(conn, selectors.EVENT_READ)
-    stopping = False
-    while not (stopping and not children):
-        now = time.monotonic()
-        deadlines = [c.kill_at for c in children.values() if c.kill_at is not None]
-        timeout = max(min(deadlines) - now, 0) if deadlines else None
-        for key, _ in selector.select(timeout if not stopping else min(timeout or 1.0, 1.0)):
-            if key.fileobj is conn:
-                try:
-                    message = conn.recv()
-                except EOFError:
-                    message = ("stop", False)
-                if isinstance(message, tuple):
-                    stopping = True
-                    selector.unregister(conn)
-                    if not message[1]:
-                        for pid in children:
-                            _signal_group(pid, signal.SIGTERM)
-                    continue
-                pid, child = _fork_try(Workload.from_dict(message), node_id)
-                children[pid] = child
-                selector.register(child.pidfd, selectors.EVENT_READ, pid)
-            else:
-                pid = key.data
-                child = children.pop(pid)
-                selector.unregister(child.pidfd)
-                os.close(child.pidfd)
-                _, status = os.waitpid(pid, 0)
-                kind, detail = _after_exit(child, status)
-                conn.send((kind, child.workload.to_dict(), detail))
-        _enforce_timeouts(children)
 
-
-def _fork_try(workload: Workload, node_id: str) -> tuple[int, _Child]:
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        code = 1
+    def report(workload: Workload, kind: str, detail: str) -> None:
         try:
-            os.setpgid(0, 0)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            dispose_engines()
-            from tandem.runner.execute import run_workload
+            conn.send((kind, workload.to_dict(), detail))
+        except OSError:
+            pass  # the scheduler is gone; the DB has the outcome
 
-            run_workload(workload, node_id=node_id)
-            code = 0
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            os._exit(code)
-    kill_at = None
-    if workload.execution_timeout is not None:
-        # The runner stops itself at the timeout; this is the backstop for code that ignores signals.
-        kill_at = time.monotonic() + workload.execution_timeout + KILL_GRACE
-    return pid, _Child(workload, os.pidfd_open(pid), kill_at)
-
-
-def _enforce_timeouts(children: dict[int, _Child]) -> None:
-    now = time.monotonic()
-    for pid, child in children.items():
-        if child.kill_at is not None and now >= child.kill_at:
-            child.killed_for = f"killed: still running {KILL_GRACE:.0f} s after its execution_timeout"
-            _signal_group(pid, signal.SIGKILL)
-            child.kill_at = None
-
-
-def _signal_group(pid: int, sig: int) -> None:
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
-
-
-def _after_exit(child: _Child, status: int) -> tuple[str, str]:
-    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
-        return "finished", ""
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        reason = child.killed_for or f"the try's process was killed by signal {signal.Signals(sig).name}"
-        if sig == signal.SIGKILL and not child.killed_for:
-            reason += " (out of memory, or killed from outside)"
-    else:
-        reason = f"the try's process exited with code {os.WEXITSTATUS(status)}"
-    from tandem.runner.crash import record_crash
-
-    try:
-        record_crash(child.workload, reason)
-    except Exception:
-        log.exception("could not record the crash of %s", child.workload)
-    return "finished", reason
+    supervisor = TrySupervisor(settings, node_id, report)
+    supervisor.selector.register(conn, selectors.EVENT_READ, None)
+    stopping = False
+    while not (stopping and not supervisor.children):
+        for key, _ in supervisor.selector.select(min(supervisor.next_deadline(), 1.0) if stopping
+                                                  else supervisor.next_deadline()):
+            if key.data is not None:
+                supervisor.handle(key.data)
+                continue
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                message = ("stop", False)
+            if isinstance(message, tuple):
+                stopping = True
+                supervisor.selector.unregister(conn)
+                if not message[1]:
+                    supervisor.terminate_all()
+                continue
+            supervisor.start(Workload.from_dict(message))
+        supervisor.tick()
 
 
 def _die_with_parent() -> None:

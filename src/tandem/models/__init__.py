@@ -7,6 +7,7 @@ from tandem.models.dag_run import DagRun
 from tandem.models.node import Lock, Node
 from tandem.models.pool import DEFAULT_POOL, Pool
 from tandem.models.task_instance import TaskInstance, TaskTry
+from tandem.models.user import ApiToken, Role, User  # noqa: F401  (registers the tables)
 from tandem.models.variable import Variable
 from tandem.models.xcom import XCom
 

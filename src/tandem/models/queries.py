@@ -111,7 +111,7 @@ def count_task_states(session: Session, dag_id: str, run_id: str) -> dict[str, i
         sa.select(TaskInstance.state, sa.func.count())
         .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)
         .group_by(TaskInstance.state)
-    ).tuples()
+    ).all()
     return {state: int(n) for state, n in rows}
 
 
@@ -176,7 +176,7 @@ def list_pools(session: Session) -> list[dict[str, Any]]:
         sa.select(TaskInstance.pool, sa.func.sum(TaskInstance.pool_slots))
         .where(TaskInstance.state.in_([s.value for s in TI_OCCUPYING]))
         .group_by(TaskInstance.pool)
-    ).tuples().all())
+    ).all())
     rows = []
     for pool in session.execute(sa.select(Pool).order_by(Pool.name)).scalars():
         used = int(occupied.get(pool.name) or 0)

@@ -28,11 +28,21 @@ class TiKey(NamedTuple):
 
 @dataclass(frozen=True)
 class RetryParams:
-    """How long to wait before the next try; the caller reads it from the serialized task."""
+    """How long to wait before the next try, as the task declares it."""
 
     retry_delay: timedelta = timedelta(seconds=300)
     exponential: bool = False
     max_delay: timedelta | None = None
+
+    @classmethod
+    def from_task_data(cls, task: dict[str, Any]) -> RetryParams:
+        """From a serialized task (``tandem.sdk.serialization``), where delays are seconds."""
+        max_delay = task.get("max_retry_delay")
+        return cls(
+            retry_delay=timedelta(seconds=task.get("retry_delay") or 0),
+            exponential=bool(task.get("retry_exponential_backoff")),
+            max_delay=timedelta(seconds=max_delay) if max_delay is not None else None,
+        )
 
 
 @dataclass

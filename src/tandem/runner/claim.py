@@ -1,4 +1,4 @@
-"""Claiming a try before any user code runs, and recording how it ended."""
+"""The runner's database writes: claiming a try before any user code runs, recording its end."""
 
 from __future__ import annotations
 
@@ -18,22 +18,26 @@ from tandem.state import TaskInstanceState
 
 @dataclass(frozen=True)
 class Claim:
-    """What the runner learned while claiming: the run and the serialized DAG."""
+    """The claimed try's DAG run, as the task's context needs it."""
 
-    run: DagRun
-    dag_data: dict[str, Any]
-    task_data: dict[str, Any]
+    run_id: str
+    logical_date: datetime
+    data_interval_start: datetime | None
+    data_interval_end: datetime | None
+    run_type: str
+    conf: dict[str, Any]
     start_date: datetime
 
 
-def claim_try(session: Session, workload: Workload, *, hostname: str, node_id: str) -> Claim | None:
+def claim_try(session: Session, workload: Workload, *, hostname: str, node_id: str, pid: int | None = None) -> Claim | None:
     """queued -> running for exactly this try; None when another runner (or nobody) owns it."""
     now = utcnow()
+    pid = pid or os.getpid()
     new = transition_ti(
         session, workload.key, TaskInstanceState.QUEUED, TaskInstanceState.RUNNING,
         try_number=workload.try_number - 1,
-        values={"try_number": workload.try_number, "hostname": hostname, "pid": os.getpid(),
-                "node_id": node_id, "start_date": now},
+        values={"try_number": workload.try_number, "hostname": hostname, "pid": pid, "node_id": node_id,
+                "start_date": now},
         now=now,
     )
     if new is None:
@@ -42,27 +46,15 @@ def claim_try(session: Session, workload: Workload, *, hostname: str, node_id: s
     session.add(TaskTry(
         dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id, map_index=key.map_index,
         try_number=workload.try_number, state=TaskInstanceState.RUNNING.value, start_date=now,
-        hostname=hostname, pid=os.getpid(), node_id=node_id,
+        hostname=hostname, pid=pid, node_id=node_id,
     ))
     run = session.execute(
-        sa.select(DagRun).where(DagRun.dag_id == key.dag_id, DagRun.run_id == key.run_id)
-    ).scalar_one()
-    dag_data = session.execute(
-        sa.select(SerializedDagModel.data).where(SerializedDagModel.dag_id == key.dag_id)
-    ).scalar_one()
-    task_data = next(t for t in dag_data["tasks"] if t["task_id"] == key.task_id)
-    return Claim(run=run, dag_data=dag_data, task_data=task_data, start_date=now)
-
-
-def retry_params(task_data: dict[str, Any]) -> RetryParams:
-    from datetime import timedelta
-
-    max_delay = task_data.get("max_retry_delay")
-    return RetryParams(
-        retry_delay=timedelta(seconds=task_data.get("retry_delay") or 0),
-        exponential=bool(task_data.get("retry_exponential_backoff")),
-        max_delay=timedelta(seconds=max_delay) if max_delay is not None else None,
-    )
+        sa.select(DagRun.run_id, DagRun.logical_date, DagRun.data_interval_start, DagRun.data_interval_end,
+                  DagRun.run_type, DagRun.conf)
+        .where(DagRun.dag_id == key.dag_id, DagRun.run_id == key.run_id)
+    ).one()
+    return Claim(run.run_id, run.logical_date, run.data_interval_start, run.data_interval_end, run.run_type,
+                 dict(run.conf or {}), now)
 
 
 def finish_try(
@@ -71,7 +63,7 @@ def finish_try(
     new: TaskInstanceState,
     *,
     start_date: datetime | None,
-    task_data: dict[str, Any] | None,
+    retry: RetryParams | None,
     xcoms: dict[str, Any] | None = None,
     rendered_fields: dict[str, Any] | None = None,
     reason: str | None = None,
@@ -85,14 +77,20 @@ def finish_try(
         values["rendered_fields"] = rendered_fields
     final = transition_ti(
         session, workload.key, TaskInstanceState.RUNNING, new, try_number=workload.try_number,
-        values=values, retry=retry_params(task_data) if task_data else RetryParams(), now=now,
+        values=values, retry=retry or RetryParams(), now=now,
     )
     if final is None:
         return None
     key = workload.key
-    for xkey, value in (xcoms or {}).items():
-        session.merge(XCom(dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id,
-                           map_index=key.map_index, key=xkey, value=value, timestamp=now))
+    ti_clause = (XCom.dag_id == key.dag_id, XCom.run_id == key.run_id, XCom.task_id == key.task_id,
+                 XCom.map_index == key.map_index)
+    if workload.try_number > 1:
+        session.execute(sa.delete(XCom).where(*ti_clause))  # an earlier try's values are stale
+    if xcoms:
+        session.execute(sa.insert(XCom), [
+            {"dag_id": key.dag_id, "run_id": key.run_id, "task_id": key.task_id, "map_index": key.map_index,
+             "key": xkey, "value": value, "timestamp": now} for xkey, value in xcoms.items()
+        ])
     session.execute(
         sa.update(TaskTry)
         .where(TaskTry.dag_id == key.dag_id, TaskTry.run_id == key.run_id, TaskTry.task_id == key.task_id,
@@ -102,13 +100,13 @@ def finish_try(
     return final
 
 
-def read_task_data(session: Session, workload: Workload) -> dict[str, Any] | None:
+def read_retry_params(session: Session, workload: Workload) -> RetryParams:
+    """The task's retry settings from its serialized DAG (when no task object is at hand)."""
     data = session.execute(
         sa.select(SerializedDagModel.data).where(SerializedDagModel.dag_id == workload.dag_id)
     ).scalar_one_or_none()
-    if data is None:
-        return None
-    return next((t for t in data["tasks"] if t["task_id"] == workload.task_id), None)
+    task = next((t for t in (data or {}).get("tasks", []) if t["task_id"] == workload.task_id), {})
+    return RetryParams.from_task_data(task)
 
 
 def read_try_state(session: Session, workload: Workload) -> tuple[str, int] | None:

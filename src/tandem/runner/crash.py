@@ -1,4 +1,4 @@
-"""Recording a try whose process died before it could record its own outcome."""
+"""Recording a try whose process died before it could report its outcome."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from tandem.config import get_settings
 from tandem.db.session import session_scope
 from tandem.executors.workload import Workload
 from tandem.orchestration import transition_ti
-from tandem.runner.claim import finish_try, read_task_data, read_try_state
+from tandem.runner.claim import finish_try, read_retry_params, read_try_state
 from tandem.runner.logs import append_line
 from tandem.state import TaskInstanceState
 
@@ -20,7 +20,7 @@ def record_crash(workload: Workload, reason: str) -> TaskInstanceState | None:
         state, try_number = current
         if state == TaskInstanceState.RUNNING and try_number == workload.try_number:
             final = finish_try(session, workload, TaskInstanceState.FAILED, start_date=None,
-                               task_data=read_task_data(session, workload), reason=reason)
+                               retry=read_retry_params(session, workload), reason=reason)
         elif state == TaskInstanceState.QUEUED and try_number == workload.try_number - 1:
             # Died before claiming: nothing ran, so hand the same try out again.
             final = transition_ti(session, workload.key, TaskInstanceState.QUEUED, TaskInstanceState.SCHEDULED,

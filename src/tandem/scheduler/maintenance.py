@@ -14,7 +14,7 @@ from tandem.config import Settings
 from tandem.db.dialects import BaseDialect
 from tandem.models import TaskInstance
 from tandem.orchestration import TiKey, transition_ti, transition_tis
-from tandem.runner.claim import retry_params
+from tandem.orchestration import RetryParams
 from tandem.runner.logs import append_line
 from tandem.scheduler.dag_data import DagDataCache
 from tandem.state import TaskInstanceState as S
@@ -61,7 +61,7 @@ def repair(session: Session, dialect: BaseDialect, cache: DagDataCache, settings
         reason = f"zombie: the try's heartbeat stopped {silent:.0f} s ago (runner on {z.hostname} pid {z.pid} died?)"
         task = dags[z.dag_id].tasks.get(z.task_id, {}) if z.dag_id in dags else {}
         final = transition_ti(session, _key(z), S.RUNNING, S.FAILED, try_number=z.try_number,
-                              values={"failure_reason": reason}, retry=retry_params(task), now=now)
+                              values={"failure_reason": reason}, retry=RetryParams.from_task_data(task), now=now)
         if final is not None:
             stats.zombies += 1
             log.warning("%s/%s/%s try %s: %s -> %s", z.dag_id, z.run_id, z.task_id, z.try_number, reason, final)

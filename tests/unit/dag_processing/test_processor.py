@@ -274,3 +274,14 @@ def test_refresh_interval_reparses_unchanged_files(dags_folder: Path, settings: 
 
     assert processor.run_once(NOW + timedelta(seconds=59)).parsed == 0
     assert processor.run_once(NOW + timedelta(seconds=60)).parsed == 1
+
+
+def test_example_dags_parse_cleanly(
+    dags_folder: Path, settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings.core, "load_examples", True)
+
+    stats = parse_all(settings, engine, parallelism=4)
+
+    assert _errors(engine) == {}
+    assert stats.dags >= 1 and stats.import_errors == 0

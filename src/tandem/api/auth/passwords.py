@@ -1,0 +1,35 @@
+"""Password hashing with bcrypt.
+
+bcrypt reads at most 72 bytes (and bcrypt 5 refuses longer input), so the password is first
+reduced to a fixed-length SHA-256 digest, base64-encoded so that it holds no NUL byte — the
+scheme Django calls ``BCryptSHA256``. The stored string says which scheme made it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import bcrypt
+
+SCHEME = "bcrypt_sha256$"
+ROUNDS = 12
+
+
+def _prehash(password: str) -> bytes:
+    return base64.b64encode(hashlib.sha256(password.encode("utf-8", "surrogatepass")).digest())
+
+
+def hash_password(password: str, *, rounds: int = ROUNDS) -> str:
+    if not password:
+        raise ValueError("a password cannot be empty")
+    return SCHEME + bcrypt.hashpw(_prehash(password), bcrypt.gensalt(rounds)).decode("ascii")
+
+
+def verify_password(password: str, stored: str) -> bool:
+    if not stored.startswith(SCHEME):
+        return False
+    try:
+        return bcrypt.checkpw(_prehash(password), stored[len(SCHEME):].encode("ascii"))
+    except ValueError:  # a corrupt stored hash is a failed login, not a crash
+        return False

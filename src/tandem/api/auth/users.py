@@ -1,0 +1,108 @@
+"""Users in the metadata DB: create, list, delete, reset passwords, check a login.
+
+Every function takes the session first and does not commit (the caller's ``session_scope``
+does). Errors are ``ValueError`` (bad input, duplicate) and ``LookupError`` (no such user), the
+two the CLI's ``handle_errors`` and the API's error handlers already turn into messages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tandem.api.auth.passwords import hash_password, verify_password
+from tandem.api.auth.roles import RANK
+from tandem.models import utcnow
+from tandem.models.user import User
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,256}$")
+STANDALONE_ADMIN = "admin"
+STANDALONE_PASSWORD_FILE = "standalone_admin_password.txt"
+
+
+def _check(username: str, role: str) -> None:
+    if not USERNAME_RE.match(username):
+        raise ValueError(f"invalid username {username!r}: use 1-256 letters, digits and _.@+-")
+    if role not in RANK:
+        raise ValueError(f"unknown role {role!r}: choose one of {', '.join(RANK)}")
+
+
+def create_user(session: Session, username: str, password: str, *, role: str, email: str = "") -> User:
+    _check(username, role)
+    if read_user(session, username) is not None:
+        raise ValueError(f"user {username!r} already exists")
+    user = User(username=username, email=email, password_hash=hash_password(password), role=role,
+                active=True, created_at=utcnow())
+    session.add(user)
+    session.flush()
+    return user
+
+
+def read_user(session: Session, username: str) -> User | None:
+    return session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.execute(sa.select(User).order_by(User.username)).scalars())
+
+
+def delete_user(session: Session, username: str) -> None:
+    result = session.execute(sa.delete(User).where(User.username == username))
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise LookupError(f"user {username!r} not found")
+
+
+def update_user(session: Session, username: str, *, password: str | None = None, role: str | None = None,
+                email: str | None = None, active: bool | None = None) -> User:
+    user = read_user(session, username)
+    if user is None:
+        raise LookupError(f"user {username!r} not found")
+    if role is not None:
+        _check(username, role)
+        user.role = role
+    if password is not None:
+        user.password_hash = hash_password(password)
+    if email is not None:
+        user.email = email
+    if active is not None:
+        user.active = active
+    session.flush()
+    return user
+
+
+def reset_password(session: Session, username: str, password: str) -> None:
+    update_user(session, username, password=password)
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None (never says which part was wrong)."""
+    user = read_user(session, username)
+    if user is None or not user.active or not verify_password(password, user.password_hash):
+        return None
+    return user
+
+
+def ensure_standalone_admin(session: Session, home: Path) -> tuple[str, str | None]:
+    """Create user ``admin`` with a random password on first run.
+
+    Returns (username, password), the password being None when the admin already existed and
+    the file holding its first password is gone. The password is kept in
+    ``$TANDEM_HOME/standalone_admin_password.txt`` (mode 0600) so that a restart can print it
+    again; it is never stored in clear in the DB.
+    """
+    path = home / STANDALONE_PASSWORD_FILE
+    if read_user(session, STANDALONE_ADMIN) is not None:
+        return STANDALONE_ADMIN, path.read_text().strip() if path.is_file() else None
+    password = secrets.token_urlsafe(12)
+    create_user(session, STANDALONE_ADMIN, password, role="admin")
+    home.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(password + "\n")
+    path.chmod(0o600)
+    return STANDALONE_ADMIN, password

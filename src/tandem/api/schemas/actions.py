@@ -1,0 +1,129 @@
+"""Request bodies. Lengths and ranges match the columns, so bad input is a 400, not a DB error."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+
+from tandem.api.schemas.filters import MAX_INT
+
+Id = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Body(BaseModel):
+    # Unknown fields are ignored as Airflow does (clients send whole objects back on PATCH).
+    model_config = ConfigDict(extra="ignore")
+
+
+class DAGPatch(_Body):
+    is_paused: bool
+
+
+class DAGRunTrigger(_Body):
+    dag_run_id: Annotated[str | None, Field(max_length=200, pattern=r"^[^/]+$")] = None
+    logical_date: datetime | None = Field(None, validation_alias=AliasChoices("logical_date", "execution_date"))
+    conf: dict[str, Any] | None = None
+    note: str | None = None
+
+    @field_validator("logical_date")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("logical_date needs a time zone (e.g. 2024-01-01T00:00:00Z)")
+        return value
+
+
+class DAGRunStatePatch(_Body):
+    state: Literal["success", "failed", "queued"]
+
+
+class DAGRunClear(_Body):
+    dry_run: bool = True
+    only_failed: bool = False
+
+
+class ClearTaskInstances(_Body):
+    dry_run: bool = True
+    task_ids: Annotated[list[Id], Field(max_length=10_000)] | None = None
+    dag_run_id: Id | None = None
+    include_downstream: bool = False
+    include_upstream: bool = False
+    only_failed: bool = True
+    only_running: bool = False
+    reset_dag_runs: bool = True
+
+
+class TaskInstanceStatePatch(_Body):
+    dry_run: bool = False
+    new_state: Literal["success", "failed", "skipped"]
+
+
+class VariableBody(_Body):
+    key: Annotated[str, Field(min_length=1, max_length=250)]
+    value: str
+    description: str | None = None
+
+
+class VariablePatch(_Body):
+    key: Annotated[str | None, Field(min_length=1, max_length=250)] = None
+    value: str | None = None
+    description: str | None = None
+
+
+class ConnectionBody(_Body):
+    connection_id: Annotated[str, Field(min_length=1, max_length=250)]
+    conn_type: Annotated[str, Field(min_length=1, max_length=100)]
+    description: str | None = None
+    host: Annotated[str | None, Field(max_length=500)] = None
+    login: str | None = None
+    schema_: Annotated[str | None, Field(max_length=500, alias="schema")] = None
+    port: Annotated[int | None, Field(ge=0, le=65535)] = None
+    password: str | None = None
+    extra: str | None = None
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class ConnectionPatch(_Body):
+    conn_type: Annotated[str | None, Field(min_length=1, max_length=100)] = None
+    description: str | None = None
+    host: Annotated[str | None, Field(max_length=500)] = None
+    login: str | None = None
+    schema_: Annotated[str | None, Field(max_length=500, alias="schema")] = None
+    port: Annotated[int | None, Field(ge=0, le=65535)] = None
+    password: str | None = None
+    extra: str | None = None
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class PoolBody(_Body):
+    name: Annotated[str, Field(min_length=1, max_length=256)]
+    slots: Annotated[int, Field(ge=0, le=MAX_INT)]
+    description: str | None = None
+
+
+class PoolPatch(_Body):
+    slots: Annotated[int | None, Field(ge=0, le=MAX_INT)] = None
+    description: str | None = None
+
+
+class UserBody(_Body):
+    username: Annotated[str, Field(min_length=1, max_length=256)]
+    password: Annotated[str, Field(min_length=1, max_length=4096)]
+    email: Annotated[str, Field(max_length=256)] = ""
+    role: Literal["viewer", "user", "op", "admin"] = "viewer"
+
+
+class UserPatch(_Body):
+    password: Annotated[str | None, Field(min_length=1, max_length=4096)] = None
+    email: Annotated[str | None, Field(max_length=256)] = None
+    role: Literal["viewer", "user", "op", "admin"] | None = None
+    active: bool | None = None
+
+
+class TokenBody(_Body):
+    expires_in_days: Annotated[float | None, Field(gt=0, le=36500)] = None
+    description: Annotated[str, Field(max_length=250)] = ""

@@ -1,0 +1,107 @@
+"""Tandem's Celery app, built from the ``[celery]`` settings.
+
+``celery -A tandem.executors.celery.app <command>`` (worker, flower, inspect, purge ...) finds
+the module attribute ``app``; it is built on first access, not at import, so importing this
+module reads no configuration.
+
+Delivery settings that Tandem's guarantees rest on are fixed here and cannot be overridden:
+late acknowledgement (a message is acknowledged after the try ended, so a dead worker's
+message is delivered again), rejection when the worker process is lost, one message
+prefetched per process, and JSON only (workloads carry identity, never code).
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING, Any
+
+from tandem.config import ConfigError, Settings, get_settings
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+#: The one Celery task Tandem sends: its only argument is a ``Workload`` as a dict.
+TASK_NAME = "tandem.run_workload"
+
+#: Settings whose values Tandem's delivery guarantees depend on.
+LOCKED = {
+    "task_acks_late": True,
+    "task_reject_on_worker_lost": True,
+    "worker_prefetch_multiplier": 1,
+    "task_serializer": "json",
+    "accept_content": ["json"],
+}
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """Celery settings for ``settings``; ``celery.extra`` is checked against Celery's own keys."""
+    cfg = settings.celery
+    conf: dict[str, Any] = {
+        "broker_url": cfg.broker_url,
+        "result_backend": cfg.result_backend or None,
+        # The DB holds every try's outcome; results are stored only when a backend is configured.
+        "task_ignore_result": not cfg.result_backend,
+        "task_default_queue": cfg.default_queue,
+        "task_create_missing_queues": True,
+        "worker_concurrency": cfg.worker_concurrency,
+        # A try may run for hours: Redis must not hand its unacknowledged message to another worker
+        # meanwhile (the claim would refuse it, but it would be noise on every long try).
+        "broker_transport_options": {"visibility_timeout": cfg.visibility_timeout},
+        "worker_send_task_events": cfg.send_task_events,
+        "task_send_sent_event": cfg.send_task_events,
+        "broker_connection_retry_on_startup": True,
+        # Running tries carry on when the broker goes away; their outcome is in the DB.
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
+        "enable_utc": True,
+        **LOCKED,
+    }
+    for key, value in cfg.extra.items():
+        _check_extra_key(key, value)
+        if key == "broker_transport_options":
+            conf[key] = {**conf[key], **value}
+        else:
+            conf[key] = value
+    return conf
+
+
+def _check_extra_key(key: str, value: Any) -> None:
+    from celery.app.defaults import DEFAULTS
+
+    if key in LOCKED and value != LOCKED[key]:
+        raise ConfigError(f"celery.extra.{key}: Tandem requires {LOCKED[key]!r} (its delivery guarantees rest on it)")
+    if key not in DEFAULTS:
+        close = difflib.get_close_matches(key, list(DEFAULTS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else " (see Celery's configuration reference)"
+        raise ConfigError(f"celery.extra: unknown Celery setting {key!r}{hint}")
+
+
+def create_app(settings: Settings | None = None) -> Celery:
+    """A Celery app configured from ``settings`` with Tandem's task and worker hooks registered."""
+    from celery import Celery
+
+    from tandem.executors.celery import tasks, worker
+
+    settings = settings or get_settings()
+    app = Celery("tandem")
+    app.config_from_object(celery_config(settings))
+    tasks.register(app)
+    worker.connect_signals()
+    return app
+
+
+_app: Celery | None = None
+
+
+def get_app() -> Celery:
+    """The process's app, built from the process's settings on first use."""
+    global _app
+    if _app is None:
+        _app = create_app()
+    return _app
+
+
+def __getattr__(name: str) -> Any:
+    # ``celery -A tandem.executors.celery.app`` reads ``app``: build it only when asked for.
+    if name == "app":
+        return get_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,136 @@
+"""A try in a forked child process: crashes, timeouts and runaway subprocesses stay contained.
+
+The parent (a long-lived supervisor with Tandem and the DAG file already imported) claims the
+try, forks, and records the outcome the child sends back over a pipe; the child only runs the
+task's code. The child runs in its own process group so the whole tree can be stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+import traceback
+from dataclasses import dataclass
+from multiprocessing import Pipe
+from multiprocessing.connection import Connection
+
+from tandem.config import Settings
+from tandem.db.engine import dispose_engines
+from tandem.executors.workload import Workload
+from tandem.runner.claim import Claim
+from tandem.runner.crash import record_crash
+from tandem.runner.execute import (
+    Outcome, execute_claimed, finish, redirect_output_to, report_final, run_callbacks,
+)
+from tandem.runner.logs import TryLog, try_log_path
+from tandem.state import TaskInstanceState
+
+log = logging.getLogger(__name__)
+
+# Seconds between SIGTERM and SIGKILL when a try must be stopped, and the backstop after a
+# try's own execution_timeout (which the child enforces itself first).
+KILL_GRACE = 5.0
+# How long a child waits for its parent to say how the try was recorded (for callbacks).
+FINAL_STATE_WAIT = 60.0
+
+
+@dataclass
+class TryChild:
+    """The parent's handle on one forked try."""
+
+    workload: Workload
+    claim: Claim
+    pid: int
+    pidfd: int
+    conn: Connection
+    kill_at: float | None
+    outcome: Outcome | None = None
+    final: TaskInstanceState | None = None
+    killed_for: str | None = None
+
+    def signal_group(self, sig: int) -> None:
+        try:
+            os.killpg(self.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def receive_outcome(self) -> TaskInstanceState | None:
+        """Read the child's outcome, record it, tell the child; the try's final state."""
+        try:
+            self.outcome = self.conn.recv()
+        except (EOFError, OSError):
+            return None  # died mid-send: the exit handler records the crash
+        assert self.outcome is not None
+        self.final = finish(self.workload, self.claim, self.outcome)
+        try:
+            self.conn.send(self.final.value if self.final else None)
+        except OSError:
+            pass
+        return self.final
+
+    def reap(self) -> str | None:
+        """Collect the exit status; record a crash when no outcome came. The crash reason, if any."""
+        _, status = os.waitpid(self.pid, 0)
+        os.close(self.pidfd)
+        self.conn.close()
+        if self.outcome is not None:
+            return None
+        reason = self.killed_for or describe_exit(status)
+        try:
+            self.final = record_crash(self.workload, reason)
+        except Exception:
+            log.exception("could not record the crash of %s", self.workload)
+        return reason
+
+    def enforce_timeout(self, now: float) -> None:
+        if self.kill_at is not None and now >= self.kill_at:
+            self.killed_for = f"killed: still running {KILL_GRACE:.0f} s after its execution_timeout"
+            self.signal_group(signal.SIGKILL)
+            self.kill_at = None
+
+
+def describe_exit(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        sig = signal.Signals(os.WTERMSIG(status))
+        reason = f"the try's process was killed by signal {sig.name}"
+        if sig == signal.SIGKILL:
+            reason += " (out of memory, or killed from outside)"
+        return reason
+    return f"the try's process exited with code {os.WEXITSTATUS(status)} before reporting an outcome"
+
+
+def fork_try(workload: Workload, claim: Claim, settings: Settings) -> TryChild:
+    ours, theirs = Pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        ours.close()
+        _child_main(theirs, workload, claim, settings)
+    theirs.close()
+    kill_at = None
+    if workload.execution_timeout is not None:
+        kill_at = time.monotonic() + workload.execution_timeout + KILL_GRACE
+    return TryChild(workload, claim, pid, os.pidfd_open(pid), ours, kill_at)
+
+
+def _child_main(conn: Connection, workload: Workload, claim: Claim, settings: Settings) -> None:
+    code = 1
+    try:
+        os.setpgid(0, 0)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        dispose_engines()  # never touch the parent's sockets; connect anew only if the task needs it
+        trylog = TryLog(try_log_path(settings.log_folder, workload.key, workload.try_number))
+        redirect_output_to(trylog)
+        outcome, prepared = execute_claimed(workload, claim, trylog)
+        conn.send(outcome)
+        final = conn.recv() if conn.poll(FINAL_STATE_WAIT) else None
+        report_final(trylog, TaskInstanceState(final) if final else None, outcome)
+        if final:
+            run_callbacks(prepared, TaskInstanceState(final), trylog)
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(code)

@@ -1,0 +1,182 @@
+"""Supervising forked tries: claim, fork, heartbeat, record — for many tries at once or one.
+
+``TrySupervisor`` is used by the local executor's supervisor processes (many concurrent
+tries multiplexed on one selector); ``run_supervised`` runs a single try to its end and is
+what a Celery worker calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import selectors
+import signal
+import time
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from tandem.config import Settings
+from tandem.db.session import session_scope
+from tandem.executors.workload import Workload
+from tandem.models import TaskInstance, utcnow
+from tandem.runner.child import TryChild, fork_try
+from tandem.runner.execute import claim, default_hostname
+from tandem.runner.logs import TryLog, try_log_path
+from tandem.state import TaskInstanceState
+
+log = logging.getLogger(__name__)
+
+#: Called once per workload: (workload, kind, detail) with kind "finished".
+Reporter = Callable[[Workload, str, str], None]
+
+
+def warm_up() -> None:
+    """Import what every try needs, once, so forked children start with it loaded."""
+    import jinja2
+    import jsonschema  # noqa: F401
+
+    import tandem.dag_processing.parser  # noqa: F401
+    import tandem.sdk.context  # noqa: F401
+    import tandem.sdk.params  # noqa: F401
+    import tandem.sdk.templating  # noqa: F401
+    from tandem.exceptions import TaskSkipped  # noqa: F401
+
+    jinja2.Environment().from_string("{{ warm }}").render(warm=1)
+
+
+class TrySupervisor:
+    """Runs tries in forked children; the caller feeds it workloads and selector events."""
+
+    def __init__(self, settings: Settings, node_id: str, report: Reporter, hostname: str | None = None) -> None:
+        warm_up()
+        self.settings = settings
+        self.node_id = node_id
+        self.hostname = hostname or default_hostname(settings)
+        self.report = report
+        self.selector = selectors.DefaultSelector()
+        self.children: dict[int, TryChild] = {}
+        self._last_heartbeat = time.monotonic()
+
+    def start(self, workload: Workload) -> None:
+        trylog = TryLog(try_log_path(self.settings.log_folder, workload.key, workload.try_number))
+        try:
+            claimed = claim(workload, node_id=self.node_id, hostname=self.hostname, log=trylog)
+        finally:
+            trylog.close()
+        if claimed is None:
+            self.report(workload, "finished", "not claimed")
+            return
+        _preload(workload, self.settings.core.dag_file_processor_timeout)
+        child = fork_try(workload, claimed, self.settings)
+        self.children[child.pid] = child
+        self.selector.register(child.conn, selectors.EVENT_READ, ("outcome", child.pid))
+        self.selector.register(child.pidfd, selectors.EVENT_READ, ("exit", child.pid))
+
+    def handle(self, data: tuple[str, int]) -> None:
+        """React to a selector event registered by ``start``."""
+        kind, pid = data
+        child = self.children[pid]
+        if kind == "outcome":
+            self.selector.unregister(child.conn)
+            final = child.receive_outcome()
+            if child.outcome is not None:
+                self.report(child.workload, "finished", final.value if final else "result discarded")
+            return
+        if child.outcome is None:
+            try:
+                self.selector.unregister(child.conn)
+            except KeyError:
+                pass
+        self.selector.unregister(child.pidfd)
+        del self.children[pid]
+        reason = child.reap()
+        if reason is not None:
+            self.report(child.workload, "finished", reason)
+
+    def next_deadline(self) -> float:
+        """Seconds until timeouts or heartbeats need attention."""
+        now = time.monotonic()
+        deadlines = [c.kill_at for c in self.children.values() if c.kill_at is not None]
+        if self.children:
+            deadlines.append(self._last_heartbeat + self.settings.scheduler.heartbeat_interval)
+        return max(min(deadlines) - now, 0.0) if deadlines else 3600.0
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        for child in self.children.values():
+            child.enforce_timeout(now)
+        if self.children and now - self._last_heartbeat >= self.settings.scheduler.heartbeat_interval:
+            self._last_heartbeat = now
+            try:
+                self.heartbeat()
+            except sa.exc.SQLAlchemyError:  # the DB may be away for a moment; the next beat retries
+                log.warning("heartbeat of running tries failed", exc_info=True)
+
+    def heartbeat(self) -> None:
+        """One UPDATE for every try still ours; stop those that were taken away."""
+        running = [c for c in self.children.values() if c.outcome is None]
+        if not running:
+            return
+        keys = [(*c.workload.key, c.workload.try_number) for c in running]
+        cols = sa.tuple_(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index,
+                         TaskInstance.try_number)
+        with session_scope() as session:
+            session.execute(
+                sa.update(TaskInstance).where(cols.in_(keys), TaskInstance.state == TaskInstanceState.RUNNING.value)
+                .values(last_heartbeat=utcnow()).execution_options(synchronize_session=False)
+            )
+            still_ours = set(session.execute(
+                sa.select(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index,
+                          TaskInstance.try_number)
+                .where(cols.in_(keys), TaskInstance.state == TaskInstanceState.RUNNING.value)
+            ).tuples().all())
+        for child, key in zip(running, keys, strict=True):
+            if key not in still_ours and child.killed_for is None:
+                log.warning("%s was taken away (cleared, marked or reaped); stopping it", child.workload)
+                child.killed_for = "terminated: the try was taken away while it ran"
+                child.signal_group(signal.SIGTERM)
+
+    def terminate_all(self) -> None:
+        for child in self.children.values():
+            child.signal_group(signal.SIGTERM)
+
+
+def _preload(workload: Workload, timeout: float) -> None:
+    """Import the DAG file here once, so every forked try starts with it imported.
+
+    Failures are ignored: the child imports again and records the error in the try's log.
+    """
+    from tandem.dag_processing.parser import load_dag
+
+    previous = signal.signal(signal.SIGALRM, _raise_timeout)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        load_dag(workload.fileloc, workload.dag_id)
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # noqa: BLE001 - user code at import: sys.exit, errors, our timeout
+        pass
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class _PreloadTimeout(Exception):
+    pass
+
+
+def _raise_timeout(_signum: int, _frame: object) -> None:
+    raise _PreloadTimeout()
+
+
+def run_supervised(workload: Workload, *, settings: Settings, node_id: str,
+                   hostname: str | None = None) -> str:
+    """Run one try in a forked child until it ends; return what happened (a state or a reason)."""
+    result: list[str] = []
+    supervisor = TrySupervisor(settings, node_id, lambda _w, _k, detail: result.append(detail), hostname)
+    supervisor.start(workload)
+    while supervisor.children:
+        for key, _ in supervisor.selector.select(supervisor.next_deadline()):
+            supervisor.handle(key.data)
+        supervisor.tick()
+    return result[0] if result else "unknown"

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from tandem.db.session import session_scope
+from tandem.models import DagModel, DagRun, SerializedDagModel, TaskInstance
+
+from .conftest import CHAIN_DAG, FAILING_DAG, Cli, add_run, write_dag
+
+
+@pytest.fixture
+def chain(dags_folder: Path, engine: Engine) -> Path:
+    return write_dag(dags_folder, "chain.py", CHAIN_DAG)
+
+
+def test_list_parses_the_folder_before_any_processor_ran(cli: Cli, chain: Path, engine: Engine) -> None:
+    # When
+    result = cli("dags", "list", "-o", "json")
+
+    # Then
+    assert result.code == 0 and "Parsing DAG files..." in result.err
+    [row] = json.loads(result.out)
+    assert row["dag_id"] == "chain" and row["fileloc"] == "chain.py"
+    assert (row["is_paused"], row["schedule"], row["tags"]) == (True, "@daily", "demo")
+    assert row["next_run"] is not None
+
+
+def test_list_import_errors(cli: Cli, dags_folder: Path, engine: Engine) -> None:
+    write_dag(dags_folder, "broken.py", "# tandem dag\nraise RuntimeError('nope')\n")
+    cli("dags", "list")
+    errors = json.loads(cli("dags", "list-import-errors", "-o", "json").out)
+    assert [e["filename"] for e in errors] == ["broken.py"] and "nope" in errors[0]["error"]
+
+
+def test_pause_and_unpause_parse_first(cli: Cli, chain: Path, engine: Engine) -> None:
+    unpaused = cli("dags", "unpause", "chain")
+    assert unpaused.code == 0 and unpaused.out == "DAG chain unpaused\n"
+    with session_scope(engine) as session:
+        assert session.get(DagModel, "chain").is_paused is False  # type: ignore[union-attr]
+    assert cli("dags", "pause", "chain").out == "DAG chain paused\n"
+    with session_scope(engine) as session:
+        assert session.get(DagModel, "chain").is_paused is True  # type: ignore[union-attr]
+
+
+def test_unknown_dag_is_an_error(cli: Cli, engine: Engine) -> None:
+    for args in (("dags", "pause", "nope"), ("dags", "trigger", "nope"), ("dags", "show", "nope"),
+                 ("tasks", "list", "nope"), ("dags", "delete", "nope", "-y")):
+        result = cli(*args)
+        assert result.code == 1, args
+        assert "Error: DAG 'nope' not found" in result.err and "Traceback" not in result.err
+
+
+def test_show_text_and_dot(cli: Cli, chain: Path, engine: Engine) -> None:
+    text = cli("dags", "show", "chain").out.splitlines()
+    dot = cli("dags", "show", "chain", "--format", "dot").out
+    assert [line.split()[0] for line in text[1:]] == ["first", "echo", "last"]
+    assert text[2].endswith("<- first")
+    assert dot.startswith('digraph "chain" {') and '"first" -> "echo";' in dot and '"echo" -> "last";' in dot
+
+
+def test_trigger_prints_run_id_and_stores_conf(cli: Cli, chain: Path, engine: Engine) -> None:
+    # When
+    result = cli("dags", "trigger", "chain", "--conf", '{"n": 5}', "--run-id", "r1",
+                 "--logical-date", "2024-06-01T00:00:00+00:00")
+
+    # Then
+    assert result.code == 0 and result.out == "r1\n" and "paused" in result.err
+    with session_scope(engine) as session:
+        run = session.query(DagRun).filter_by(dag_id="chain", run_id="r1").one()
+        assert run.conf == {"n": 5} and run.state == "queued" and run.logical_date.isoformat().startswith("2024-06-01")
+        assert session.query(TaskInstance).filter_by(run_id="r1").count() == 3
+    again = cli("dags", "trigger", "chain", "--run-id", "r1")
+    assert again.code == 1 and "already has a run" in again.err
+
+
+@pytest.mark.parametrize(("conf", "message"), [
+    ('{"n": ', "--conf is not valid JSON"),
+    ("[1, 2]", "--conf must be a JSON object"),
+    ('{"n": "five"}', "'n'"),
+])
+def test_trigger_rejects_bad_conf(cli: Cli, chain: Path, engine: Engine, conf: str, message: str) -> None:
+    result = cli("dags", "trigger", "chain", "--conf", conf)
+    assert result.code == 1
+    assert result.err.startswith("Error:") and message in result.err and "Traceback" not in result.err
+    with session_scope(engine) as session:
+        assert session.query(DagRun).count() == 0
+
+
+def test_trigger_rejects_bad_logical_date(cli: Cli, chain: Path, engine: Engine) -> None:
+    result = cli("dags", "trigger", "chain", "--logical-date", "yesterday")
+    assert result.code == 1 and "not an ISO 8601" in result.err
+
+
+def test_delete_removes_every_row(cli: Cli, chain: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a parsed DAG with a run
+    cli("dags", "list")
+    add_run(engine, "chain", "r1", tis={"first": ("success", 1)})
+
+    # When the user first declines, then confirms
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    declined = cli("dags", "delete", "chain")
+    deleted = cli("dags", "delete", "chain", "-y")
+
+    # Then
+    assert declined.code == 1 and deleted.code == 0
+    with session_scope(engine) as session:
+        for model in (DagModel, SerializedDagModel, DagRun, TaskInstance):
+            assert session.query(model).count() == 0, model
+
+
+# Needs tandem.scheduler.inprocess (in-process run driver).
+def test_dags_test_runs_the_whole_dag(cli: Cli, chain: Path, dags_folder: Path, engine: Engine) -> None:
+    ok = cli("dags", "test", "chain", "-o", "json")
+    write_dag(dags_folder, "failing.py", FAILING_DAG)
+    failed = cli("dags", "test", "failing", "-o", "json")
+
+    assert ok.code == 0
+    assert {r["task_id"]: r["state"] for r in json.loads(ok.out)} == {
+        "first": "success", "echo": "success", "last": "success"}
+    assert failed.code == 3 and json.loads(failed.out)[0]["state"] == "failed"
+    assert "Error: DAG run of failing failed" in failed.err

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+import sqlalchemy as sa
+
+from tandem.db.engine import get_engine
+
+from .conftest import Cli
+
+
+def test_check_fails_on_empty_db_then_passes_after_migrate(cli: Cli) -> None:
+    # Given a home whose database has no schema yet
+    # When
+    before = cli("db", "check")
+    migrated = cli("db", "migrate")
+    after = cli("db", "check")
+
+    # Then
+    assert before.code == 1
+    assert "run `tandem db migrate`" in before.err and "Traceback" not in before.err
+    assert migrated.code == 0 and "from empty to" in migrated.out
+    assert after.code == 0 and "current" in after.out
+
+
+def test_migrate_is_idempotent(cli: Cli) -> None:
+    cli("db", "migrate")
+    again = cli("db", "migrate")
+    assert again.code == 0 and "already current" in again.out
+
+
+def test_reset_asks_for_confirmation(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a DB holding a variable
+    cli("db", "migrate")
+    cli("variables", "set", "k", "v")
+
+    # When the user answers no, then resets with -y
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    refused = cli("db", "reset")
+    kept = cli("variables", "get", "k")
+    reset = cli("db", "reset", "-y")
+
+    # Then
+    assert refused.code == 1 and kept.out.strip() == "v"
+    assert reset.code == 0
+    with get_engine().connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM variable")).scalar() == 0
+        assert conn.execute(sa.text("SELECT count(*) FROM pool")).scalar() == 1  # default_pool re-seeded
