@@ -135,23 +135,34 @@ def _supervise(conn: Connection, settings: Settings, node_id: str) -> None:
     supervisor.selector.register(conn, selectors.EVENT_READ, None)
     stopping = False
     while not (stopping and not supervisor.children):
-        for key, _ in supervisor.selector.select(min(supervisor.next_deadline(), 1.0) if stopping
-                                                  else supervisor.next_deadline()):
-            if key.data is not None:
-                supervisor.handle(key.data)
-                continue
-            try:
-                message = conn.recv()
-            except (EOFError, OSError):
-                message = ("stop", False)
-            if isinstance(message, tuple):
+        timeout = supervisor.next_deadline()
+        ready = supervisor.selector.select(min(timeout, 1.0) if stopping else timeout)
+        supervisor.handle([key.data for key, _ in ready if key.data is not None])
+        if any(key.data is None for key, _ in ready):
+            workloads, stop = _drain(conn)
+            if workloads:
+                supervisor.start(workloads)
+            if stop is not None:
                 stopping = True
                 supervisor.selector.unregister(conn)
-                if not message[1]:
+                if not stop:
                     supervisor.terminate_all()
-                continue
-            supervisor.start(Workload.from_dict(message))
         supervisor.tick()
+
+
+def _drain(conn: Connection) -> tuple[list[Workload], bool | None]:
+    """Every workload waiting in the pipe, and the stop request (wait flag) if one came."""
+    workloads: list[Workload] = []
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return workloads, False
+        if isinstance(message, tuple):
+            return workloads, bool(message[1])
+        workloads.append(Workload.from_dict(message))
+        if not conn.poll():
+            return workloads, None
 
 
 def _die_with_parent() -> None:

@@ -21,9 +21,7 @@ from tandem.db.engine import dispose_engines
 from tandem.executors.workload import Workload
 from tandem.runner.claim import Claim
 from tandem.runner.crash import record_crash
-from tandem.runner.execute import (
-    Outcome, execute_claimed, finish, redirect_output_to, report_final, run_callbacks,
-)
+from tandem.runner.execute import Outcome, execute_claimed, redirect_output_to, report_final, run_callbacks
 from tandem.runner.logs import TryLog, try_log_path
 from tandem.state import TaskInstanceState
 
@@ -56,19 +54,21 @@ class TryChild:
         except ProcessLookupError:
             pass
 
-    def receive_outcome(self) -> TaskInstanceState | None:
-        """Read the child's outcome, record it, tell the child; the try's final state."""
+    def receive_outcome(self) -> bool:
+        """Read the outcome the child sent; False if it died mid-send (``reap`` records that)."""
         try:
             self.outcome = self.conn.recv()
         except (EOFError, OSError):
-            return None  # died mid-send: the exit handler records the crash
-        assert self.outcome is not None
-        self.final = finish(self.workload, self.claim, self.outcome)
+            return False
+        return True
+
+    def deliver_final(self, final: TaskInstanceState | None) -> None:
+        """Tell the child how its try was recorded, so it runs the right callbacks."""
+        self.final = final
         try:
-            self.conn.send(self.final.value if self.final else None)
+            self.conn.send(final.value if final else None)
         except OSError:
             pass
-        return self.final
 
     def reap(self) -> str | None:
         """Collect the exit status; record a crash when no outcome came. The crash reason, if any."""

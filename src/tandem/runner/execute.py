@@ -12,6 +12,7 @@ import signal
 import socket
 import sys
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,20 +58,37 @@ def default_hostname(settings: Settings) -> str:
     return settings.core.hostname or socket.gethostname()
 
 
-def claim(workload: Workload, *, node_id: str, hostname: str, log: TryLog) -> Claim | None:
+def claim_many(workloads: Sequence[Workload], *, node_id: str, hostname: str) -> list[Claim | None]:
+    """Claim several tries in one transaction (one commit); None for each one lost."""
     with session_scope() as session:
-        claimed = claim_try(session, workload, hostname=hostname, node_id=node_id)
+        return [claim_try(session, w, hostname=hostname, node_id=node_id) for w in workloads]
+
+
+def claim(workload: Workload, *, node_id: str, hostname: str, log: TryLog) -> Claim | None:
+    claimed = claim_many([workload], node_id=node_id, hostname=hostname)[0]
+    log_claim(log, workload, claimed, hostname)
+    return claimed
+
+
+def log_claim(log: TryLog, workload: Workload, claimed: Claim | None, hostname: str) -> None:
     if claimed is None:
         log.line(f"{workload} was not claimed: another runner owns it or it is no longer queued", "WARNING")
     else:
         log.line(f"Running {workload} on {hostname}")
-    return claimed
+
+
+def finish_many(items: Sequence[tuple[Workload, Claim, Outcome]]) -> list[TaskInstanceState | None]:
+    """Record several outcomes in one transaction; None for each try that was taken over."""
+    with session_scope() as session:
+        return [
+            finish_try(session, w, o.state, start_date=c.start_date, retry=o.retry, xcoms=o.xcoms,
+                       rendered_fields=o.rendered, reason=o.reason)
+            for w, c, o in items
+        ]
 
 
 def finish(workload: Workload, claimed: Claim, outcome: Outcome) -> TaskInstanceState | None:
-    with session_scope() as session:
-        return finish_try(session, workload, outcome.state, start_date=claimed.start_date, retry=outcome.retry,
-                          xcoms=outcome.xcoms, rendered_fields=outcome.rendered, reason=outcome.reason)
+    return finish_many([(workload, claimed, outcome)])[0]
 
 
 def report_final(log: TryLog, final: TaskInstanceState | None, outcome: Outcome) -> None:

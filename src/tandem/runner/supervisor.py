@@ -11,7 +11,8 @@ import logging
 import selectors
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -20,14 +21,16 @@ from tandem.db.session import session_scope
 from tandem.executors.workload import Workload
 from tandem.models import TaskInstance, utcnow
 from tandem.runner.child import TryChild, fork_try
-from tandem.runner.execute import claim, default_hostname
+from tandem.runner.execute import claim_many, default_hostname, finish_many, log_claim
 from tandem.runner.logs import TryLog, try_log_path
 from tandem.state import TaskInstanceState
 
 log = logging.getLogger(__name__)
 
-#: Called once per workload: (workload, kind, detail) with kind "finished".
+#: Called once per workload: (workload, kind, detail), kind "finished" or "lost" (never started).
 Reporter = Callable[[Workload, str, str], None]
+# Attempts (with 1, 2, 4 ... s between) to record outcomes while the database is unreachable.
+FINISH_ATTEMPTS = 4
 
 
 def warm_up() -> None:
@@ -57,38 +60,65 @@ class TrySupervisor:
         self.children: dict[int, TryChild] = {}
         self._last_heartbeat = time.monotonic()
 
-    def start(self, workload: Workload) -> None:
-        trylog = TryLog(try_log_path(self.settings.log_folder, workload.key, workload.try_number))
+    def start(self, workloads: Sequence[Workload]) -> None:
+        """Claim the workloads in one transaction and fork a child for each claimed try."""
         try:
-            claimed = claim(workload, node_id=self.node_id, hostname=self.hostname, log=trylog)
-        finally:
+            claims = claim_many(workloads, node_id=self.node_id, hostname=self.hostname)
+        except sa.exc.SQLAlchemyError as e:
+            log.error("could not claim %d tries (%s); they will be re-queued", len(workloads), e)
+            for workload in workloads:
+                self.report(workload, "lost", "claim failed: database unavailable")
+            return
+        for workload, claimed in zip(workloads, claims, strict=True):
+            trylog = TryLog(try_log_path(self.settings.log_folder, workload.key, workload.try_number))
+            log_claim(trylog, workload, claimed, self.hostname)
             trylog.close()
-        if claimed is None:
-            self.report(workload, "finished", "not claimed")
-            return
-        _preload(workload, self.settings.core.dag_file_processor_timeout)
-        child = fork_try(workload, claimed, self.settings)
-        self.children[child.pid] = child
-        self.selector.register(child.conn, selectors.EVENT_READ, ("outcome", child.pid))
-        self.selector.register(child.pidfd, selectors.EVENT_READ, ("exit", child.pid))
+            if claimed is None:
+                self.report(workload, "finished", "not claimed")
+                continue
+            _preload(workload, self.settings.core.dag_file_processor_timeout)
+            child = fork_try(workload, claimed, self.settings)
+            self.children[child.pid] = child
+            self.selector.register(child.conn, selectors.EVENT_READ, ("outcome", child.pid))
+            self.selector.register(child.pidfd, selectors.EVENT_READ, ("exit", child.pid))
 
-    def handle(self, data: tuple[str, int]) -> None:
-        """React to a selector event registered by ``start``."""
-        kind, pid = data
-        child = self.children[pid]
-        if kind == "outcome":
-            self.selector.unregister(child.conn)
-            final = child.receive_outcome()
-            if child.outcome is not None:
+    def handle(self, events: Sequence[tuple[str, int]]) -> None:
+        """React to selector events registered by ``start``: record outcomes together, reap exits."""
+        reporting = []
+        for kind, pid in events:
+            child = self.children.get(pid)
+            if kind == "outcome" and child is not None and child.outcome is None:
+                self.selector.unregister(child.conn)
+                if child.receive_outcome():
+                    reporting.append(child)
+        if reporting:
+            finals = self._finish([(c.workload, c.claim, c.outcome) for c in reporting])  # type: ignore[misc]
+            for child, final in zip(reporting, finals, strict=True):
+                child.deliver_final(final)
                 self.report(child.workload, "finished", final.value if final else "result discarded")
-            return
+        for kind, pid in events:
+            if kind == "exit" and pid in self.children:
+                self._reap(self.children.pop(pid))
+
+    def _finish(self, items: list[tuple[Workload, Any, Any]]) -> list[TaskInstanceState | None]:
+        for attempt in range(FINISH_ATTEMPTS):
+            try:
+                return finish_many(items)
+            except sa.exc.SQLAlchemyError as e:
+                if attempt == FINISH_ATTEMPTS - 1:
+                    # The tries' heartbeats stop with their children; a scheduler reaps them as zombies.
+                    log.error("could not record %d outcomes: %s", len(items), e)
+                    return [None] * len(items)
+                time.sleep(2**attempt)
+        raise AssertionError("unreachable")
+
+    def _reap(self, child: TryChild) -> None:
         if child.outcome is None:
             try:
                 self.selector.unregister(child.conn)
             except KeyError:
                 pass
         self.selector.unregister(child.pidfd)
-        del self.children[pid]
         reason = child.reap()
         if reason is not None:
             self.report(child.workload, "finished", reason)
@@ -129,7 +159,7 @@ class TrySupervisor:
                 sa.select(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index,
                           TaskInstance.try_number)
                 .where(cols.in_(keys), TaskInstance.state == TaskInstanceState.RUNNING.value)
-            ).tuples().all())
+            ).all())
         for child, key in zip(running, keys, strict=True):
             if key not in still_ours and child.killed_for is None:
                 log.warning("%s was taken away (cleared, marked or reaped); stopping it", child.workload)
@@ -174,9 +204,8 @@ def run_supervised(workload: Workload, *, settings: Settings, node_id: str,
     """Run one try in a forked child until it ends; return what happened (a state or a reason)."""
     result: list[str] = []
     supervisor = TrySupervisor(settings, node_id, lambda _w, _k, detail: result.append(detail), hostname)
-    supervisor.start(workload)
+    supervisor.start([workload])
     while supervisor.children:
-        for key, _ in supervisor.selector.select(supervisor.next_deadline()):
-            supervisor.handle(key.data)
+        supervisor.handle([key.data for key, _ in supervisor.selector.select(supervisor.next_deadline())])
         supervisor.tick()
     return result[0] if result else "unknown"

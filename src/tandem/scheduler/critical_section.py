@@ -53,17 +53,17 @@ def queue_task_instances(session: Session, dialect: BaseDialect, cache: DagDataC
     ).all()
     if not candidates:
         return []
-    pools = dict(session.execute(sa.select(Pool.name, Pool.slots)).tuples().all())
+    pools = dict(session.execute(sa.select(Pool.name, Pool.slots)).all())
     pool_used: dict[str, int] = defaultdict(int, session.execute(
         sa.select(TaskInstance.pool, sa.func.sum(TaskInstance.pool_slots))
         .where(TaskInstance.state.in_(_OCCUPYING)).group_by(TaskInstance.pool)
-    ).tuples().all())
+    ).all())
     dag_ids = {c.dag_id for c in candidates}
     dag_used: dict[str, int] = defaultdict(int, session.execute(
         sa.select(TaskInstance.dag_id, sa.func.count())
         .where(TaskInstance.state.in_(_OCCUPYING), TaskInstance.dag_id.in_(dag_ids))
         .group_by(TaskInstance.dag_id)
-    ).tuples().all())
+    ).all())
     dags = cache.get_many(session, dag_ids)
     chosen = []
     for c in candidates:

@@ -82,13 +82,13 @@ class DagDataCache:
         hashes = dict(session.execute(
             sa.select(SerializedDagModel.dag_id, SerializedDagModel.dag_hash)
             .where(SerializedDagModel.dag_id.in_(ids))
-        ).tuples().all())
+        ).all())
         stale = [d for d, h in hashes.items() if d not in self._by_id or self._by_id[d].dag_hash != h]
         if stale:
             for dag_id, data, dag_hash in session.execute(
                 sa.select(SerializedDagModel.dag_id, SerializedDagModel.data, SerializedDagModel.dag_hash)
                 .where(SerializedDagModel.dag_id.in_(stale))
-            ).tuples():
+            ):
                 self._by_id[dag_id] = DagData(data, dag_hash)
         return {d: self._by_id[d] for d in hashes}
 

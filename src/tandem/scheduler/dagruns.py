@@ -110,7 +110,7 @@ def create_scheduled_runs(session: Session, dialect: BaseDialect, cache: DagData
         sa.select(DagRun.dag_id, sa.func.count())
         .where(DagRun.dag_id.in_([d.dag_id for d in due]), DagRun.state.in_(ACTIVE_RUN_STATES))
         .group_by(DagRun.dag_id)
-    ).tuples().all())
+    ).all())
     created = 0
     for row in due:
         dag = dags.get(row.dag_id)
@@ -167,7 +167,7 @@ def start_queued_runs(session: Session, dialect: BaseDialect, cache: DagDataCach
         sa.select(DagRun.dag_id, sa.func.count())
         .where(DagRun.dag_id.in_(dag_ids), DagRun.state == DagRunState.RUNNING.value)
         .group_by(DagRun.dag_id)
-    ).tuples().all())
+    ).all())
     started = 0
     for r in queued:
         dag = dags.get(r.dag_id)

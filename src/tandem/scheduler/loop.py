@@ -67,11 +67,11 @@ class Scheduler:
         now = now or utcnow()
         cfg = self.settings.scheduler
         stats = LoopStats()
+        # One transaction (one commit) for run creation and scheduling; queuing has its own,
+        # under the critical-section lock, so that lock is held as briefly as possible.
         with session_scope(self.engine) as session:
             stats.created = create_scheduled_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop)
-        with session_scope(self.engine) as session:
             stats.started = start_queued_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop)
-        with session_scope(self.engine) as session:
             s = schedule_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop)
             stats.scheduled, stats.finished_runs = s.scheduled, s.finished_runs
         workloads = self._queue(now)

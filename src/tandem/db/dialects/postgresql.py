@@ -4,6 +4,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.sql import Select
 
 from tandem.config import Settings
 from tandem.db.dialects.base import BaseDialect
@@ -25,6 +26,12 @@ class PostgresDialect(BaseDialect):
         kwargs = super().engine_kwargs(settings)
         kwargs["connect_args"] = {"connect_timeout": int(settings.database.connect_timeout)}
         return kwargs
+
+    def skip_locked(self, stmt: Select[Any]) -> Select[Any]:
+        # FOR NO KEY UPDATE: runners inserting task_try/xcom rows take FOR KEY SHARE on the
+        # dag_run row through the foreign key; a plain FOR UPDATE would make them wait for the
+        # scheduler's whole pass.
+        return stmt.with_for_update(skip_locked=True, key_share=True)
 
     def insert_ignore(self, table: sa.Table, rows: list[dict[str, Any]]) -> sa.Executable:
         return insert(table).values(rows).on_conflict_do_nothing()
