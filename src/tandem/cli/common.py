@@ -85,10 +85,12 @@ def setup_logging(verbose: bool) -> None:
     level = logging.DEBUG if verbose else getattr(logging, get_settings().logging.level, logging.INFO)
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def handle_errors(func: F) -> F:
     """Turn expected failures into one line on stderr and exit code 1."""
+    from tandem.crypto import FernetKeyMissing
     from tandem.exceptions import ParamValidationError
     from tandem.scheduler.dagruns import DagNotFound, RunExists
 
@@ -96,8 +98,10 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (DagNotFound, RunExists, ParamValidationError, LookupError, ValueError) as e:
-            raise CliError(str(e).strip("'\"")) from None
+        except KeyError as e:
+            raise CliError(str(e.args[0]) if e.args else "not found") from None
+        except (DagNotFound, RunExists, ParamValidationError, FernetKeyMissing, LookupError, ValueError) as e:
+            raise CliError(str(e)) from None
         except sa.exc.OperationalError as e:
             raise CliError(f"database error: {str(e.orig).strip()}") from None
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,8 +20,7 @@ from tandem.cli.common import RET_RUN_FAILED, CliError, engine, handle_errors, s
 from tandem.cli.output import output_option, render
 from tandem.config import Settings
 from tandem.db.session import session_scope
-from tandem.models import DagModel
-from tandem.models import queries
+from tandem.models import DagModel, queries
 
 # Order in which task state counts are shown while waiting for a run.
 _STATE_ORDER = ("success", "running", "queued", "scheduled", "up_for_retry", "deferred", "failed",
@@ -276,6 +279,22 @@ def trigger(dag_id: str, conf: str | None, run_id: str | None, logical_date: str
         click.echo(f"DAG run {created} {state}", err=True)
 
 
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send what tasks print (from Python or from child processes) to stderr, so that stdout
+    holds only the result table and ``-o json`` stays parseable."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 # --- delete and test ----------------------------------------------------------------------
 
 
@@ -313,7 +332,8 @@ def test_dag(dag_id: str, conf: str | None, logical_date: str | None, output: st
     cfg, eng = settings(), engine()
     conf_dict, when = parse_conf(conf), parse_logical_date(logical_date, cfg)
     require_dag(cfg, eng, dag_id)
-    state, rows = run_dag_inprocess(eng, cfg, dag_id, conf=conf_dict, logical_date=when)
+    with stdout_to_stderr():
+        state, rows = run_dag_inprocess(eng, cfg, dag_id, conf=conf_dict, logical_date=when)
     render(rows, ["task_id", "map_index", "state", "try_number", "start_date", "end_date", "duration"], output)
     if state != "success":
         raise RunFailed(f"DAG run of {dag_id} {state}")

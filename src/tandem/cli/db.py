@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING
+
 import click
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tandem.cli.common import CliError, handle_errors, settings
+
+if TYPE_CHECKING:
+    from tandem.db.merge import MergeReport
 
 
 def _engine() -> Engine:
@@ -76,6 +82,100 @@ def reset(yes: bool) -> None:
         click.confirm(f"This deletes ALL data in {eng.url!r}. Continue?", abort=True, err=True)
     reset_schema(eng)
     click.echo(f"Database reset; schema is at {_revision(eng)}.")
+
+
+class _MergeProgress:
+    """Progress of big tables on stderr, so stdout stays the plan and the summary."""
+
+    MIN_ROWS = 1000
+
+    def __init__(self, verb: str) -> None:
+        self.verb = verb
+        self.tty = sys.stderr.isatty()
+        self.last_tenth: dict[str, int] = {}
+
+    def __call__(self, table: str, done: int, total: int) -> None:
+        if total < self.MIN_ROWS:
+            return
+        line = f"{self.verb} {table}: {done}/{total} rows"
+        if self.tty:  # one line, rewritten in place
+            click.echo(f"\r{line}", err=True, nl=done >= total)
+        elif (tenth := done * 10 // total) != self.last_tenth.get(table):  # logs: every 10 %
+            self.last_tenth[table] = tenth
+            click.echo(line, err=True)
+
+
+def _print_merge_report(report: MergeReport, *, title: str) -> None:
+    from tandem.cli.output import render
+    from tandem.db.merge.report import NOT_COPIED
+
+    if report.conflicts:
+        click.echo(f"Conflicts ({len(report.conflicts)}):")
+        render([vars(c) for c in report.conflicts], ["table", "key", "reason", "resolution"], "table")
+        click.echo()
+    click.echo(f"Not copied: {', '.join(NOT_COPIED)} (the DAG processor rebuilds DAG metadata from the DAG files; "
+               "nodes are live processes).")
+    if report.dag_stubs:
+        click.echo(f"Paused placeholder dag rows for DAGs without one here: {', '.join(report.dag_stubs)}.")
+    click.echo()
+    click.echo(title)
+    render(report.summary_rows(), ["table", "imported", "already present", "conflicts", "renamed"], "table")
+
+
+@db.command()
+@click.option("--from", "from_url", required=True, metavar="URL", help="Database URL of the other Tandem instance.")
+@click.option("--dry-run", is_flag=True, help="Print what would be imported and every conflict; write nothing.")
+@click.option("--on-conflict", type=click.Choice(["fail", "skip", "rename"]), default="fail", show_default=True,
+              help="fail: refuse the merge; skip: keep this side's row; rename: import under a new key.")
+@click.option("--from-fernet-key", metavar="KEY",
+              help="Fernet key of the other instance (asked for, hidden, when needed and not given).")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@handle_errors
+def merge(from_url: str, dry_run: bool, on_conflict: str, from_fernet_key: str | None, yes: bool) -> None:
+    """Import another instance's DAG runs, task history, variables, connections, pools and users.
+
+    One transaction: the merge applies completely or not at all. Rows equal to this side's are
+    skipped as already present, so running it again imports nothing twice.
+    """
+    from tandem.db.merge import (
+        MergeError,
+        SecretCodec,
+        apply_merge,
+        check_schemas,
+        open_source,
+        plan_merge,
+        resolve_source_key,
+    )
+
+    target_key = settings().core.fernet_key or None
+    target = _engine()
+    try:
+        source = open_source(from_url, target)
+        try:
+            check_schemas(source, target)
+            key = resolve_source_key(source, from_fernet_key, target_key, ask=lambda: click.prompt(
+                "Fernet key of the other instance", hide_input=True, err=True))
+            codec = SecretCodec(key, target_key)
+            plan = plan_merge(source, target, on_conflict, codec, _MergeProgress("Reading"))
+            if dry_run:
+                _print_merge_report(plan, title="Dry run, nothing was written. Would import:")
+                return
+            if plan.conflicts and on_conflict == "fail":
+                _print_merge_report(plan, title="Nothing was written. What the merge would do:")
+                raise CliError(f"{len(plan.conflicts)} conflict(s) with this database: nothing was written; "
+                               "use --on-conflict skip (keep this side's rows) or rename")
+            if not plan.imported:
+                _print_merge_report(plan, title="Nothing to import: everything is already here.")
+                return
+            if not yes:
+                click.confirm(f"Import {plan.imported} row(s) from {source.url!r} into {target.url!r}?",
+                              abort=True, err=True)
+            report = apply_merge(source, target, on_conflict, codec, _MergeProgress("Importing"))
+            _print_merge_report(report, title=f"Merged {source.url!r} into {target.url!r} in one transaction:")
+        finally:
+            source.dispose()
+    except MergeError as e:
+        raise CliError(str(e)) from None
 
 
 def register(cli: click.Group) -> None:

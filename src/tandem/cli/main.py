@@ -23,16 +23,20 @@ def version() -> None:
 
 
 def _register() -> None:
-    from tandem.cli import config_cmd, connections, dags, db, pools, roles, runs, tasks, variables
+    from tandem.cli import (
+        api_server, cluster, config_cmd, connections, dags, db, pools, roles, runs, tasks, users, variables, worker,
+    )
 
-    for module in (roles, db, dags, tasks, runs, variables, connections, pools, config_cmd):
+    for module in (roles, db, dags, tasks, runs, variables, connections, pools, config_cmd, worker, api_server, users,
+                   cluster):
         module.register(cli)
 
 
 def main(argv: list[str] | None = None) -> int:
     _register()
     try:
-        cli.main(args=argv, prog_name="tandem", standalone_mode=False)
+        # Without standalone mode click returns ctx.exit()'s code instead of raising it.
+        code = cli.main(args=argv, prog_name="tandem", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return RET_ERROR
@@ -41,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         return e.exit_code
     except click.exceptions.Exit as e:
         return e.exit_code
-    return RET_OK
+    return code if isinstance(code, int) else RET_OK
 
 
 def run() -> None:

@@ -40,9 +40,13 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], output: str, 
     if not rows:
         click.echo(empty)
         return
-    table = Table(show_edge=False, header_style="bold", pad_edge=False)
+    table = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
     for c in columns:
         table.add_column(c, overflow="fold")
     for r in rows:
         table.add_row(*(_cell(r.get(c)) for c in columns))
-    Console(soft_wrap=False).print(table)
+    console = Console(soft_wrap=False)
+    if not console.is_terminal:
+        # Piped output: never wrap cells into unreadable slivers.
+        console = Console(soft_wrap=False, width=max(console.width, 250))
+    console.print(table)

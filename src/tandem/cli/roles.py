@@ -9,10 +9,22 @@ import click
 from tandem.cli.common import CliError, engine, settings, setup_logging
 
 
+force_option = click.option(
+    "--force", is_flag=True,
+    help="Join even if this node's cluster-wide config differs from the cluster's (marked divergent).",
+)
+
+
 @click.command()
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
-def scheduler(verbose: bool) -> None:
-    """Run a scheduler (with an embedded DAG processor unless scheduler.standalone_dag_processor)."""
+@force_option
+def scheduler(verbose: bool, force: bool) -> None:
+    """Run a scheduler (with an embedded DAG processor unless scheduler.standalone_dag_processor).
+
+    Start as many as you like against one PostgreSQL or MySQL/MariaDB database: all of them
+    work at once, and any of them may die without losing work.
+    """
+    from tandem.cluster.fingerprint import ConfigMismatch
     from tandem.scheduler.service import SchedulerRefused, install_stop_handlers, run_scheduler
 
     cfg = settings()
@@ -21,8 +33,8 @@ def scheduler(verbose: bool) -> None:
     stop = threading.Event()
     install_stop_handlers(stop)
     try:
-        run_scheduler(cfg, eng, stop, embedded_processor=not cfg.scheduler.standalone_dag_processor)
-    except SchedulerRefused as e:
+        run_scheduler(cfg, eng, stop, embedded_processor=not cfg.scheduler.standalone_dag_processor, force=force)
+    except (SchedulerRefused, ConfigMismatch) as e:
         raise CliError(str(e)) from None
 
 
@@ -39,11 +51,12 @@ def dag_processor(verbose: bool) -> None:
 
 @click.command()
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
-def standalone(verbose: bool) -> None:
+@force_option
+def standalone(verbose: bool, force: bool) -> None:
     """Run everything on this machine: scheduler, DAG processor, local executor, API server."""
     from tandem.cli.standalone import run_standalone
 
-    run_standalone(verbose)
+    run_standalone(verbose, force=force)
 
 
 def register(cli: click.Group) -> None:

@@ -10,7 +10,8 @@ import click
 from tandem.cli.common import CliError, engine, settings, setup_logging
 
 
-def run_standalone(verbose: bool) -> None:
+def run_standalone(verbose: bool, *, force: bool = False) -> None:
+    from tandem.cluster.fingerprint import ConfigMismatch
     from tandem.scheduler.service import SchedulerRefused, install_stop_handlers, run_scheduler
 
     started = time.monotonic()
@@ -24,7 +25,7 @@ def run_standalone(verbose: bool) -> None:
     install_stop_handlers(stop)
     click.echo(f"Ready in {time.monotonic() - started:.1f} s. Press Ctrl-C to stop.")
     try:
-        run_scheduler(cfg, eng, stop, role="standalone", embedded_processor=True)
-    except SchedulerRefused as e:
+        run_scheduler(cfg, eng, stop, role="standalone", embedded_processor=True, force=force)
+    except (SchedulerRefused, ConfigMismatch) as e:
         raise CliError(str(e)) from None
     click.echo("Stopped.")

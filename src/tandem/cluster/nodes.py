@@ -12,13 +12,34 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tandem import __version__
+from tandem.cluster.fingerprint import ConfigMismatch, cluster_config, cluster_settings, compare, fingerprint
+from tandem.config import Settings
 from tandem.models import Node, utcnow
 
 RUNNING, STOPPED, DEAD = "running", "stopped", "dead"
 
 
+def join_cluster(session: Session, role: str, settings: Settings, *, force: bool = False,
+                 hostname: str | None = None, details: dict[str, Any] | None = None) -> str:
+    """Register this process as a node after checking its config against the live cluster's.
+
+    Raises ConfigMismatch (naming every differing key) unless ``force``, which registers the
+    node as divergent instead.
+    """
+    mine = cluster_settings(settings)
+    peers = live_nodes(session, timeout=settings.scheduler.node_timeout)
+    theirs = cluster_config(peers)
+    differences = compare(mine, theirs) if theirs is not None else []
+    if differences and not force:
+        raise ConfigMismatch(differences, len(peers))
+    return register_node(session, role, hostname=hostname or settings.core.hostname or None,
+                         fingerprint=fingerprint(mine), divergent=bool(differences),
+                         details={**(details or {}), "config": mine})
+
+
 def register_node(session: Session, role: str, *, hostname: str | None = None, fingerprint: str = "",
                   divergent: bool = False, details: dict[str, Any] | None = None) -> str:
+    """Add a node row without a config check (tools that run briefly, tests)."""
     now = utcnow()
     node_id = str(uuid.uuid4())
     session.add(Node(
@@ -26,6 +47,7 @@ def register_node(session: Session, role: str, *, hostname: str | None = None, f
         state=RUNNING, started_at=now, last_heartbeat=now, fingerprint=fingerprint, divergent=divergent,
         details=details or {},
     ))
+    session.flush()
     return node_id
 
 

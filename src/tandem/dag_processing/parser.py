@@ -163,9 +163,9 @@ def _child_main(conn: Connection, path: str, timeout: float) -> None:
     try:
         # The parent's pooled DB sockets must not be shared; DAG code that touches the DB
         # (e.g. Variable.get at top level) gets fresh connections.
-        from tandem.db.engine import dispose_engines
+        from tandem.db.engine import release_after_fork
 
-        dispose_engines()
+        release_after_fork()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
         signal.alarm(math.ceil(timeout) + _ALARM_GRACE)

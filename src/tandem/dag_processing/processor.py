@@ -209,7 +209,9 @@ def run_dag_processor(stop_event: threading.Event | None = None) -> None:
     Use as the target of a forked child (``multiprocessing.get_context("fork").Process``);
     it drops inherited DB connections first, then loops until SIGTERM.
     """
-    from tandem.db.engine import dispose_engines
+    from tandem.db.engine import release_after_fork
+    from tandem.process import die_with_parent
 
-    dispose_engines()
+    die_with_parent()
+    release_after_fork()
     DagFileProcessor(get_settings()).run_forever(stop_event)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import sqlalchemy as sa
@@ -53,3 +54,29 @@ def dispose_engines(*, close: bool = False) -> None:
         for engine in _engines.values():
             engine.dispose(close=close)
         _engines.clear()
+
+
+def release_after_fork() -> None:
+    """In a freshly forked child: let go of every DB socket inherited from the parent.
+
+    The parent's pooled sockets are replaced by /dev/null under the same descriptor numbers,
+    so this child neither talks on them nor keeps them open. Otherwise a parent killed in the
+    middle of a transaction would leave it open (and its row locks held) for as long as any
+    child lives. Descriptors stay occupied, so a later garbage-collected close cannot hit a
+    reused number. Call before the child opens connections of its own.
+    """
+    with _lock:
+        engines = list(_engines.values())
+        _engines.clear()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    try:
+        for engine in engines:
+            dialect = dialect_for(engine.url.render_as_string(hide_password=False))
+            idle = getattr(engine.pool, "_pool", None)  # a QueuePool's idle connection records
+            for record in list(idle.queue) if idle is not None else []:
+                fd = dialect.socket_fileno(record.dbapi_connection)
+                if fd is not None and fd > 2:
+                    os.dup2(devnull, fd)
+            engine.dispose(close=False)
+    finally:
+        os.close(devnull)

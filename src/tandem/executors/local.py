@@ -20,9 +20,10 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from tandem.config import Settings
-from tandem.db.engine import dispose_engines
+from tandem.db.engine import release_after_fork
 from tandem.executors.base import BaseExecutor, ExecutorStart
 from tandem.executors.workload import Event, Workload
+from tandem.process import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -120,10 +121,10 @@ def _supervise(conn: Connection, settings: Settings, node_id: str) -> None:
     """Supervisor process: start tries as they arrive, report each as soon as it is recorded."""
     from tandem.runner.supervisor import TrySupervisor
 
-    dispose_engines()
+    die_with_parent()
+    release_after_fork()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the scheduler, which stops us
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _die_with_parent()
 
     def report(workload: Workload, kind: str, detail: str) -> None:
         try:
@@ -163,14 +164,3 @@ def _drain(conn: Connection) -> tuple[list[Workload], bool | None]:
         workloads.append(Workload.from_dict(message))
         if not conn.poll():
             return workloads, None
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL this supervisor when the scheduler dies, however it dies."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass

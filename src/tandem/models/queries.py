@@ -66,7 +66,7 @@ def delete_dag(session: Session, dag_id: str) -> dict[str, int]:
     """
     counts: dict[str, int] = {}
     for table in (XCom, TaskTry, TaskInstance, DagRun, SerializedDagModel, DagModel):
-        result = session.execute(sa.delete(table).where(table.dag_id == dag_id))  # type: ignore[attr-defined]
+        result = session.execute(sa.delete(table).where(table.dag_id == dag_id))
         counts[table.__tablename__] = result.rowcount  # type: ignore[attr-defined]
     return counts
 

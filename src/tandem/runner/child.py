@@ -17,11 +17,14 @@ from multiprocessing import Pipe
 from multiprocessing.connection import Connection
 
 from tandem.config import Settings
-from tandem.db.engine import dispose_engines
+from tandem.db.engine import release_after_fork
 from tandem.executors.workload import Workload
 from tandem.runner.claim import Claim
 from tandem.runner.crash import record_crash
-from tandem.runner.execute import Outcome, execute_claimed, redirect_output_to, report_final, run_callbacks
+from tandem.runner.execute import (
+    Outcome, execute_claimed, finish, redirect_output_to, report_final, run_callbacks,
+)
+from tandem.runner.heartbeat import TryHeartbeat
 from tandem.runner.logs import TryLog, try_log_path
 from tandem.state import TaskInstanceState
 
@@ -120,15 +123,29 @@ def _child_main(conn: Connection, workload: Workload, claim: Claim, settings: Se
         os.setpgid(0, 0)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        dispose_engines()  # never touch the parent's sockets; connect anew only if the task needs it
+        release_after_fork()  # never touch the supervisor's sockets; connect anew only if needed
         trylog = TryLog(try_log_path(settings.log_folder, workload.key, workload.try_number))
         redirect_output_to(trylog)
-        outcome, prepared = execute_claimed(workload, claim, trylog)
-        conn.send(outcome)
-        final = conn.recv() if conn.poll(FINAL_STATE_WAIT) else None
-        report_final(trylog, TaskInstanceState(final) if final else None, outcome)
+        # The child heartbeats its own try: if its supervisor dies, the try stays alive and
+        # is not reaped as a zombie (and run again) while it still runs.
+        heartbeat = TryHeartbeat(workload.key, workload.try_number, settings.scheduler.heartbeat_interval,
+                                 on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM))
+        heartbeat.start()
+        try:
+            outcome, prepared = execute_claimed(workload, claim, trylog)
+        finally:
+            heartbeat.stop()
+        try:
+            conn.send(outcome)
+            reply = conn.recv() if conn.poll(FINAL_STATE_WAIT) else None
+            final = TaskInstanceState(reply) if reply else None
+        except (OSError, EOFError):
+            # The supervisor died (with its scheduler): record the outcome ourselves rather
+            # than leave the try to be reaped as a zombie and run again.
+            final = finish(workload, claim, outcome)
+        report_final(trylog, final, outcome)
         if final:
-            run_callbacks(prepared, TaskInstanceState(final), trylog)
+            run_callbacks(prepared, final, trylog)
         code = 0
     except BaseException:
         traceback.print_exc()

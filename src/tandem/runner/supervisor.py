@@ -1,4 +1,4 @@
-"""Supervising forked tries: claim, fork, heartbeat, record — for many tries at once or one.
+"""Supervising forked tries: claim, fork, record — for many tries at once, or one.
 
 ``TrySupervisor`` is used by the local executor's supervisor processes (many concurrent
 tries multiplexed on one selector); ``run_supervised`` runs a single try to its end and is
@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from tandem.config import Settings
 from tandem.db.session import session_scope
 from tandem.executors.workload import Workload
-from tandem.models import TaskInstance, utcnow
 from tandem.runner.child import TryChild, fork_try
 from tandem.runner.execute import claim_many, default_hostname, finish_many, log_claim
 from tandem.runner.logs import TryLog, try_log_path
@@ -58,7 +57,6 @@ class TrySupervisor:
         self.report = report
         self.selector = selectors.DefaultSelector()
         self.children: dict[int, TryChild] = {}
-        self._last_heartbeat = time.monotonic()
 
     def start(self, workloads: Sequence[Workload]) -> None:
         """Claim the workloads in one transaction and fork a child for each claimed try."""
@@ -124,47 +122,14 @@ class TrySupervisor:
             self.report(child.workload, "finished", reason)
 
     def next_deadline(self) -> float:
-        """Seconds until timeouts or heartbeats need attention."""
-        now = time.monotonic()
+        """Seconds until a timeout needs enforcing."""
         deadlines = [c.kill_at for c in self.children.values() if c.kill_at is not None]
-        if self.children:
-            deadlines.append(self._last_heartbeat + self.settings.scheduler.heartbeat_interval)
-        return max(min(deadlines) - now, 0.0) if deadlines else 3600.0
+        return max(min(deadlines) - time.monotonic(), 0.0) if deadlines else 3600.0
 
     def tick(self) -> None:
         now = time.monotonic()
         for child in self.children.values():
             child.enforce_timeout(now)
-        if self.children and now - self._last_heartbeat >= self.settings.scheduler.heartbeat_interval:
-            self._last_heartbeat = now
-            try:
-                self.heartbeat()
-            except sa.exc.SQLAlchemyError:  # the DB may be away for a moment; the next beat retries
-                log.warning("heartbeat of running tries failed", exc_info=True)
-
-    def heartbeat(self) -> None:
-        """One UPDATE for every try still ours; stop those that were taken away."""
-        running = [c for c in self.children.values() if c.outcome is None]
-        if not running:
-            return
-        keys = [(*c.workload.key, c.workload.try_number) for c in running]
-        cols = sa.tuple_(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index,
-                         TaskInstance.try_number)
-        with session_scope() as session:
-            session.execute(
-                sa.update(TaskInstance).where(cols.in_(keys), TaskInstance.state == TaskInstanceState.RUNNING.value)
-                .values(last_heartbeat=utcnow()).execution_options(synchronize_session=False)
-            )
-            still_ours = set(session.execute(
-                sa.select(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index,
-                          TaskInstance.try_number)
-                .where(cols.in_(keys), TaskInstance.state == TaskInstanceState.RUNNING.value)
-            ).all())
-        for child, key in zip(running, keys, strict=True):
-            if key not in still_ours and child.killed_for is None:
-                log.warning("%s was taken away (cleared, marked or reaped); stopping it", child.workload)
-                child.killed_for = "terminated: the try was taken away while it ran"
-                child.signal_group(signal.SIGTERM)
 
     def terminate_all(self) -> None:
         for child in self.children.values():

@@ -42,7 +42,7 @@ def run_dag_inprocess(engine: Engine, settings: Settings, dag_id: str, *, conf: 
             if state in RUN_TERMINAL:
                 break
             if not stats.busy:
-                time.sleep(0.2)  # waiting for a retry delay
+                _wait_or_give_up(engine, key)
     finally:
         with session_scope(engine) as session:
             stop_node(session, node_id)
@@ -56,3 +56,16 @@ def run_dag_inprocess(engine: Engine, settings: Settings, dag_id: str, *, conf: 
                 "start_date": t.start_date, "end_date": t.end_date, "duration": t.duration} for t in rows
                if not (t.map_index == -1 and t.state == "removed")]
     return state, tis
+
+
+def _wait_or_give_up(engine: Engine, key: tuple[str, str]) -> None:
+    """Nothing moved in the last pass: wait for a retry delay, or explain what is stuck."""
+    with session_scope(engine) as session:
+        rows = session.execute(sa.select(TaskInstance.task_id, TaskInstance.state, TaskInstance.pool).where(
+            TaskInstance.dag_id == key[0], TaskInstance.run_id == key[1],
+            TaskInstance.state.in_(["up_for_retry", "scheduled", "none"]))).all()
+    if any(r.state == "up_for_retry" for r in rows):
+        time.sleep(0.2)
+        return
+    stuck = ", ".join(f"{r.task_id} ({r.state}, pool {r.pool})" for r in rows) or "nothing runnable"
+    raise RuntimeError(f"the run cannot make progress: {stuck}; is a pool missing or full?")

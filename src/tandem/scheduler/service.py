@@ -11,7 +11,7 @@ from types import FrameType
 
 from sqlalchemy.engine import Engine
 
-from tandem.cluster.nodes import live_nodes, register_node, stop_node
+from tandem.cluster.nodes import join_cluster, live_nodes, stop_node
 from tandem.config import Settings
 from tandem.db.dialects import dialect_for
 from tandem.db.session import session_scope
@@ -61,13 +61,16 @@ def install_stop_handlers(stop: threading.Event) -> None:
 
 
 def run_scheduler(settings: Settings, engine: Engine, stop: threading.Event, *, role: str = "scheduler",
-                  embedded_processor: bool = True) -> None:
-    """Run until ``stop`` is set; leaves no process behind."""
+                  embedded_processor: bool = True, force: bool = False) -> None:
+    """Run until ``stop`` is set; leaves no process behind.
+
+    Raises SchedulerRefused (SQLite already has a scheduler) or ConfigMismatch (this node's
+    config differs from the cluster's and ``force`` is not set) before starting anything.
+    """
     check_single_node(settings, engine)
     executor = load_executor_class(settings.core.executor)()
     with session_scope(engine) as session:
-        node_id = register_node(session, role, hostname=settings.core.hostname or None,
-                                details={"executor": settings.core.executor})
+        node_id = join_cluster(session, role, settings, force=force, details={"executor": settings.core.executor})
     processor = start_dag_processor() if embedded_processor else None
     executor.start(ExecutorStart(settings=settings, node_id=node_id, parallelism=settings.core.parallelism))
     log.info("%s %s started (executor %s, pid %s)", role, node_id, executor.name, os.getpid())

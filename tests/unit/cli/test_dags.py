@@ -86,7 +86,8 @@ def test_trigger_prints_run_id_and_stores_conf(cli: Cli, chain: Path, engine: En
 def test_trigger_rejects_bad_conf(cli: Cli, chain: Path, engine: Engine, conf: str, message: str) -> None:
     result = cli("dags", "trigger", "chain", "--conf", conf)
     assert result.code == 1
-    assert result.err.startswith("Error:") and message in result.err and "Traceback" not in result.err
+    assert result.err.splitlines()[-1].startswith("Error:") and message in result.err
+    assert "Traceback" not in result.err
     with session_scope(engine) as session:
         assert session.query(DagRun).count() == 0
 
@@ -115,6 +116,7 @@ def test_delete_removes_every_row(cli: Cli, chain: Path, engine: Engine, monkeyp
 
 # Needs tandem.scheduler.inprocess (in-process run driver).
 def test_dags_test_runs_the_whole_dag(cli: Cli, chain: Path, dags_folder: Path, engine: Engine) -> None:
+    cli("pools", "set", "p1", "1", "the pool of the echo task")
     ok = cli("dags", "test", "chain", "-o", "json")
     write_dag(dags_folder, "failing.py", FAILING_DAG)
     failed = cli("dags", "test", "failing", "-o", "json")
@@ -124,3 +126,12 @@ def test_dags_test_runs_the_whole_dag(cli: Cli, chain: Path, dags_folder: Path, 
         "first": "success", "echo": "success", "last": "success"}
     assert failed.code == 3 and json.loads(failed.out)[0]["state"] == "failed"
     assert "Error: DAG run of failing failed" in failed.err
+
+
+def test_wait_for_run_reports_task_counts(cli: Cli, engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    from tandem.cli.dags import wait_for_run
+
+    add_run(engine, "d", "r1", state="failed", tis={"a": ("success", 1), "b": ("failed", 1), "c": ("failed", 2)})
+    capsys.readouterr()
+    assert wait_for_run(engine, "d", "r1", poll_interval=0.05) == "failed"
+    assert capsys.readouterr().err == "failed: 1 success, 2 failed\n"

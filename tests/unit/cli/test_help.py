@@ -41,17 +41,18 @@ def test_help_of_every_command_in_a_subprocess(tmp_path: Path) -> None:
         "        assert e.code == 0, (argv, e.code)\n"
         "    print('@@ok', *argv)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", script], check=False, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("@@ok") == len(_help_targets())
     assert "Traceback" not in proc.stderr
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("group", GROUPS)
-def test_group_help_with_python_dash_m(tmp_path: Path, group: str) -> None:
+def test_python_dash_m_tandem(tmp_path: Path) -> None:
     env = {**os.environ, "TANDEM_HOME": str(tmp_path), "PYTHONPATH": str(Path(__file__).parents[3] / "src")}
-    proc = subprocess.run([sys.executable, "-m", "tandem", group, "--help"], env=env, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "tandem", "dags", "--help"], check=False, env=env, capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith(f"Usage: tandem {group}")
+    assert proc.stdout.startswith("Usage: tandem dags")
+    for command in ("list", "trigger", "test", "pause", "unpause", "delete", "show", "list-import-errors"):
+        assert f"  {command} " in proc.stdout

@@ -81,7 +81,7 @@ def test_tasks_test_runs_without_recording(cli: Cli, chain: Path, dags_folder: P
     failed = cli("tasks", "test", "failing", "boom")
     unknown = cli("tasks", "test", "chain", "nope")
     assert ok.code == 0 and failed.code == 1 and "task boom failed" in failed.err
-    assert unknown.code == 1 and "has no task 'nope'" in unknown.err
+    assert unknown.code == 1 and "has no task 'nope" in unknown.err
     with session_scope(engine) as session:
         assert session.query(TaskInstance).count() == 0
 

@@ -45,6 +45,10 @@ class BaseDialect:
         """INSERT a row or UPDATE its non-key columns when the key exists."""
         raise NotImplementedError
 
+    def socket_fileno(self, dbapi_connection: Any) -> int | None:
+        """The OS descriptor of a driver connection's socket, if it has one."""
+        return None
+
     def is_lock_unavailable(self, exc: BaseException) -> bool:
         """True when a NOWAIT lock was refused because another transaction holds it."""
         return False

@@ -47,6 +47,13 @@ class MysqlDialect(BaseDialect):
         update = {k: stmt.inserted[k] for k in row if k not in keys} or {keys[0]: stmt.inserted[keys[0]]}
         return stmt.on_duplicate_key_update(**update)
 
+    def socket_fileno(self, dbapi_connection: Any) -> int | None:
+        sock = getattr(dbapi_connection, "_sock", None)
+        try:
+            return sock.fileno() if sock is not None else None
+        except OSError:
+            return None
+
     def is_lock_unavailable(self, exc: BaseException) -> bool:
         return _errno(exc) in _LOCK_NOWAIT
 

@@ -43,6 +43,12 @@ class PostgresDialect(BaseDialect):
             return stmt.on_conflict_do_nothing(index_elements=keys)
         return stmt.on_conflict_do_update(index_elements=keys, set_=update)
 
+    def socket_fileno(self, dbapi_connection: Any) -> int | None:
+        try:
+            return int(dbapi_connection.fileno())
+        except Exception:  # already closed
+            return None
+
     def is_lock_unavailable(self, exc: BaseException) -> bool:
         return _sqlstate(exc) == _LOCK_NOT_AVAILABLE
 

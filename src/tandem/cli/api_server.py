@@ -1,0 +1,52 @@
+"""``tandem api-server``: the REST API and web UI, one replica of many."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from tandem.cli.common import CliError, engine, settings, setup_logging
+
+
+@click.command("api-server")
+@click.option("--host", help="Address to bind (default api.host).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port to bind (default api.port).")
+@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes (default api.workers).")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def api_server(host: str | None, port: int | None, workers: int | None, verbose: bool) -> None:
+    """Serve the REST API (/api/v1), the web UI, /health and /metrics until stopped.
+
+    Start as many as you like against the same config and database, behind a load balancer:
+    sessions are signed with api.secret_key, so any replica answers any request.
+    """
+    import uvicorn
+
+    from tandem.config import ConfigError, reset_settings
+
+    # Options travel as environment overrides so that every worker process sees them too.
+    for key, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):
+        if value is not None:
+            os.environ[f"TANDEM__API__{key}"] = str(value)
+    reset_settings()
+    cfg = settings()
+    setup_logging(verbose)
+    engine()  # refuses to start on a schema that is not current
+    log_level = "debug" if verbose else cfg.logging.level.lower()
+    click.echo(f"Tandem API server on http://{cfg.api.host}:{cfg.api.port} ({cfg.api.workers} worker(s))", err=True)
+    common = dict(host=cfg.api.host, port=cfg.api.port, log_level=log_level, timeout_graceful_shutdown=5,
+                  proxy_headers=True)
+    try:
+        if cfg.api.workers == 1:
+            from tandem.api.app import create_app
+
+            uvicorn.Server(uvicorn.Config(create_app(cfg, register_node=True), **common)).run()  # type: ignore[arg-type]
+        else:
+            uvicorn.run("tandem.api.app:app_from_environment", factory=True, workers=cfg.api.workers,
+                        **common)  # type: ignore[arg-type]
+    except ConfigError as e:
+        raise CliError(str(e)) from None
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(api_server)

@@ -1,0 +1,108 @@
+"""``tandem users`` and ``tandem tokens``: who may use the API and UI, and with which role."""
+
+from __future__ import annotations
+
+import secrets
+
+import click
+
+from tandem.cli.common import engine, handle_errors
+from tandem.cli.output import output_option, render
+from tandem.db.session import session_scope
+
+ROLE_CHOICE = click.Choice(["viewer", "user", "op", "admin"])
+USER_COLUMNS = ["username", "role", "email", "active", "created_at", "last_login"]
+
+
+@click.group()
+def users() -> None:
+    """Manage the users of the API and web UI."""
+
+
+@users.command("create")
+@click.option("-u", "--username", required=True)
+@click.option("-p", "--password", help="Prompted for when not given.")
+@click.option("--use-random-password", is_flag=True, help="Generate a password and print it.")
+@click.option("-r", "--role", type=ROLE_CHOICE, required=True, help="viewer < user < op < admin.")
+@click.option("-e", "--email", default="")
+@handle_errors
+def create(username: str, password: str | None, use_random_password: bool, role: str, email: str) -> None:
+    """Create a user."""
+    from tandem.api.auth.users import create_user
+
+    if use_random_password:
+        password = secrets.token_urlsafe(12)
+    elif password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with session_scope(engine()) as session:
+        create_user(session, username, password or "", role=role, email=email)
+    click.echo(f"User {username} created with role {role}")
+    if use_random_password:
+        click.echo(f"Password: {password}")
+
+
+@users.command("list")
+@output_option
+@handle_errors
+def list_(output: str) -> None:
+    """List users."""
+    from tandem.api.auth.users import list_users
+
+    with session_scope(engine()) as session:
+        rows = [{c: getattr(u, c) for c in USER_COLUMNS} for u in list_users(session)]
+    render(rows, USER_COLUMNS, output, empty="No users.")
+
+
+@users.command("delete")
+@click.option("-u", "--username", required=True)
+@handle_errors
+def delete(username: str) -> None:
+    """Delete a user and their API tokens."""
+    from tandem.api.auth.users import delete_user
+
+    with session_scope(engine()) as session:
+        delete_user(session, username)
+    click.echo(f"User {username} deleted")
+
+
+@users.command("reset-password")
+@click.option("-u", "--username", required=True)
+@click.option("-p", "--password", help="Prompted for when not given.")
+@handle_errors
+def reset_password_(username: str, password: str | None) -> None:
+    """Set a new password (ends the user's open UI sessions)."""
+    from tandem.api.auth.users import reset_password
+
+    if password is None:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with session_scope(engine()) as session:
+        reset_password(session, username, password or "")
+    click.echo(f"Password of {username} reset")
+
+
+@click.group()
+def tokens() -> None:
+    """Manage API tokens (sent as ``Authorization: Bearer <token>``)."""
+
+
+@tokens.command("create")
+@click.option("-u", "--username", required=True)
+@click.option("--expires-in-days", type=float, help="Default: never expires.")
+@click.option("--description", default="")
+@handle_errors
+def create_token_(username: str, expires_in_days: float | None, description: str) -> None:
+    """Create a token for a user and print it; it is shown this once only."""
+    from tandem.api.auth.tokens import create_token
+    from tandem.api.auth.users import read_user
+
+    with session_scope(engine()) as session:
+        user = read_user(session, username)
+        if user is None:
+            raise LookupError(f"user {username!r} not found")
+        token = create_token(session, user, expires_in_days=expires_in_days, description=description)
+    click.echo(token)
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(users)
+    cli.add_command(tokens)
