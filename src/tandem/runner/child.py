@@ -78,6 +78,8 @@ class TryChild:
         _, status = os.waitpid(self.pid, 0)
         os.close(self.pidfd)
         self.conn.close()
+        # Subprocesses the try started (its process group) must not outlive it.
+        self.signal_group(signal.SIGKILL)
         if self.outcome is not None:
             return None
         reason = self.killed_for or describe_exit(status)

@@ -37,18 +37,23 @@ def take_lock(session: Session, dialect: BaseDialect) -> None:
 
 
 def queue_task_instances(session: Session, dialect: BaseDialect, cache: DagDataCache, *, node_id: str,
-                         executor_slots: int, max_tis: int, now: datetime) -> list[Workload]:
+                         executor_slots: int, max_tis: int, now: datetime,
+                         only: tuple[str, str] | None = None) -> list[Workload]:
     """scheduled -> queued for what fits; returns the workloads to submit after commit."""
     if executor_slots <= 0:
         return []
     take_lock(session, dialect)
-    candidates = session.execute(
+    query = (
         sa.select(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index,
                   TaskInstance.pool, TaskInstance.pool_slots, TaskInstance.queue, TaskInstance.try_number,
                   TaskInstance.priority_weight)
         .join(DagRun, sa.and_(DagRun.dag_id == TaskInstance.dag_id, DagRun.run_id == TaskInstance.run_id))
         .where(TaskInstance.state == S.SCHEDULED.value, DagRun.state == DagRunState.RUNNING.value)
-        .order_by(TaskInstance.priority_weight.desc(), TaskInstance.scheduled_at, TaskInstance.map_index)
+    )
+    if only is not None:
+        query = query.where(TaskInstance.dag_id == only[0], TaskInstance.run_id == only[1])
+    candidates = session.execute(
+        query.order_by(TaskInstance.priority_weight.desc(), TaskInstance.scheduled_at, TaskInstance.map_index)
         .limit(max_tis)
     ).all()
     if not candidates:

@@ -151,14 +151,14 @@ def advance_next_dagrun(row: DagModel, dag: DagData, *, last_interval: tuple[dat
         row.next_dagrun_create_after = info.run_after
 
 
-def start_queued_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, now: datetime, limit: int) -> int:
+def start_queued_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, now: datetime, limit: int,
+                      *, only: tuple[str, str] | None = None) -> int:
     """queued -> running for as many runs as each DAG's max_active_runs allows."""
-    queued = session.execute(dialect.skip_locked(
-        sa.select(DagRun.dag_id, DagRun.run_id)
-        .where(DagRun.state == DagRunState.QUEUED.value, DagRun.run_after <= now)
-        .order_by(DagRun.logical_date)
-        .limit(limit)
-    )).all()
+    query = sa.select(DagRun.dag_id, DagRun.run_id).where(DagRun.state == DagRunState.QUEUED.value,
+                                                          DagRun.run_after <= now)
+    if only is not None:
+        query = query.where(DagRun.dag_id == only[0], DagRun.run_id == only[1])
+    queued = session.execute(dialect.skip_locked(query.order_by(DagRun.logical_date).limit(limit))).all()
     if not queued:
         return 0
     dag_ids = {r.dag_id for r in queued}

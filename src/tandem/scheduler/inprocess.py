@@ -15,6 +15,7 @@ from tandem.db.session import session_scope
 from tandem.executors.base import ExecutorStart
 from tandem.executors.sequential import SequentialExecutor
 from tandem.models import DagRun, TaskInstance, utcnow
+from tandem.scheduler.dag_data import DagDataCache
 from tandem.scheduler.dagruns import trigger_dag_run
 from tandem.scheduler.loop import Scheduler
 from tandem.state import RUN_TERMINAL
@@ -28,12 +29,14 @@ def run_dag_inprocess(engine: Engine, settings: Settings, dag_id: str, *, conf: 
         node_id = register_node(session, "dags-test")
     executor = SequentialExecutor()
     executor.start(ExecutorStart(settings=settings, node_id=node_id, parallelism=1))
-    scheduler = Scheduler(settings, executor, engine=engine, node_id=node_id)
+    cache = DagDataCache()
     try:
         with session_scope(engine) as session:
-            run = trigger_dag_run(session, scheduler.cache, dag_id, conf=conf, logical_date=logical_date or now,
+            run = trigger_dag_run(session, cache, dag_id, conf=conf, logical_date=logical_date or now,
                                   run_id=run_id or f"test__{now.isoformat()}", triggered_by="dags test")
             key = (run.dag_id, run.run_id)
+        # Only this run: a live scheduler elsewhere keeps all other work.
+        scheduler = Scheduler(settings, executor, engine=engine, node_id=node_id, only=key)
         while True:
             stats = scheduler.run_once()
             with session_scope(engine) as session:

@@ -53,8 +53,11 @@ class LoopStats:
 class Scheduler:
     """One scheduler. Holds no state a peer would need: the database has it all."""
 
-    def __init__(self, settings: Settings, executor: BaseExecutor, *, engine: Engine, node_id: str) -> None:
+    def __init__(self, settings: Settings, executor: BaseExecutor, *, engine: Engine, node_id: str,
+                 only: tuple[str, str] | None = None) -> None:
+        """``only`` = (dag_id, run_id) restricts the scheduler to that run (``tandem dags test``)."""
         self.settings = settings
+        self.only = only
         self.executor = executor
         self.engine = engine
         self.node_id = node_id
@@ -62,6 +65,7 @@ class Scheduler:
         self.cache = DagDataCache()
         self._last_repair = 0.0
         self._last_heartbeat = 0.0
+        self._lost: list[Workload] = []
 
     def run_once(self, now: datetime | None = None) -> LoopStats:
         now = now or utcnow()
@@ -70,9 +74,12 @@ class Scheduler:
         # One transaction (one commit) for run creation and scheduling; queuing has its own,
         # under the critical-section lock, so that lock is held as briefly as possible.
         with session_scope(self.engine) as session:
-            stats.created = create_scheduled_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop)
-            stats.started = start_queued_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop)
-            s = schedule_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop)
+            if self.only is None:
+                stats.created = create_scheduled_runs(session, self.dialect, self.cache, now,
+                                                      cfg.max_dagruns_per_loop)
+            stats.started = start_queued_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop,
+                                              only=self.only)
+            s = schedule_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop, only=self.only)
             stats.scheduled, stats.finished_runs = s.scheduled, s.finished_runs
         workloads = self._queue(now)
         stats.queued = len(workloads)
@@ -86,17 +93,20 @@ class Scheduler:
                 return queue_task_instances(
                     session, self.dialect, self.cache, node_id=self.node_id,
                     executor_slots=self.executor.open_slots(), max_tis=self.settings.scheduler.max_tis_per_query,
-                    now=now,
+                    now=now, only=self.only,
                 )
         except LockBusy:
             return []
 
     def handle_events(self, events: list[Event]) -> None:
-        for event in events:
-            if event.kind == "lost":
-                with session_scope(self.engine) as session:
-                    transition_ti(session, event.workload.key, TaskInstanceState.QUEUED, TaskInstanceState.SCHEDULED,
-                                  try_number=event.workload.try_number - 1)
+        """Hand lost workloads back to the scheduled state (kept and retried while the DB is away)."""
+        self._lost.extend(e.workload for e in events if e.kind == "lost")
+        while self._lost:
+            workload = self._lost[0]
+            with session_scope(self.engine) as session:
+                transition_ti(session, workload.key, TaskInstanceState.QUEUED, TaskInstanceState.SCHEDULED,
+                              try_number=workload.try_number - 1)
+            self._lost.pop(0)
 
     def housekeeping(self, now: datetime) -> None:
         mono = time.monotonic()

@@ -32,13 +32,14 @@ class ScheduleStats:
 
 
 def schedule_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, now: datetime,
-                  limit: int) -> ScheduleStats:
+                  limit: int, *, only: tuple[str, str] | None = None) -> ScheduleStats:
+    """Plan and apply the next steps of a batch of running runs (``only``: just that one run)."""
     stats = ScheduleStats()
+    query = sa.select(DagRun).where(DagRun.state == DagRunState.RUNNING.value)
+    if only is not None:
+        query = query.where(DagRun.dag_id == only[0], DagRun.run_id == only[1])
     runs = session.execute(dialect.skip_locked(
-        sa.select(DagRun)
-        .where(DagRun.state == DagRunState.RUNNING.value)
-        .order_by(DagRun.last_scheduling_decision)
-        .limit(limit)
+        query.order_by(DagRun.last_scheduling_decision).limit(limit)
     )).scalars().all()
     if not runs:
         return stats

@@ -6,6 +6,7 @@ import logging
 import os
 import multiprocessing as mp
 import signal
+import socket
 import threading
 from types import FrameType
 
@@ -33,7 +34,8 @@ def check_single_node(settings: Settings, engine: Engine) -> None:
     if dialect_for(engine.url.render_as_string(hide_password=False)).supports_multiple_schedulers:
         return
     with session_scope(engine) as session:
-        peers = [n for n in live_nodes(session, timeout=settings.scheduler.node_timeout) if n.role in SCHEDULER_ROLES]
+        peers = [n for n in live_nodes(session, timeout=settings.scheduler.node_timeout)
+                 if n.role in SCHEDULER_ROLES and not _gone(n.hostname, n.pid)]
     if peers:
         p = peers[0]
         raise SchedulerRefused(
@@ -41,6 +43,13 @@ def check_single_node(settings: Settings, engine: Engine) -> None:
             "SQLite supports one scheduler. To run several schedulers, point every node at a PostgreSQL or "
             "MySQL/MariaDB database (database.url)."
         )
+
+
+def _gone(hostname: str, pid: int) -> bool:
+    """A node of this machine whose process no longer exists (killed before it could say so)."""
+    import psutil
+
+    return hostname == socket.gethostname() and not psutil.pid_exists(pid)
 
 
 def start_dag_processor() -> mp.process.BaseProcess:

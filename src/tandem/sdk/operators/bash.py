@@ -114,15 +114,7 @@ class BashOperator(BaseOperator):
         process, self._process = self._process, None
         if process is None:
             return
-        if process.poll() is None:
-            _signal_group(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=_TERMINATE_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                _signal_group(process.pid, signal.SIGKILL)
-                process.wait()
-        # Background children left in the group would otherwise outlive the task.
-        _signal_group(process.pid, signal.SIGKILL)
+        _stop_group(process)
         if process.stdout is not None:
             process.stdout.close()
 
@@ -133,7 +125,11 @@ class BashOperator(BaseOperator):
         previous = signal.getsignal(signal.SIGTERM)
 
         def handler(signum: int, frame: Any) -> None:
-            self.on_kill()
+            # Stop the command but leave its pipe alone: the interrupted frame may be inside
+            # readline() on it, and closing it here would replace the signal's exception.
+            # execute()'s own clean-up closes the pipe afterwards.
+            if self._process is not None:
+                _stop_group(self._process)
             if callable(previous):
                 previous(signum, frame)
             else:
@@ -148,3 +144,15 @@ def _signal_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        _signal_group(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=_TERMINATE_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            _signal_group(process.pid, signal.SIGKILL)
+            process.wait()
+    # Background children left in the group would otherwise outlive the task.
+    _signal_group(process.pid, signal.SIGKILL)
