@@ -1,31 +1,68 @@
-"""``tandem standalone``: every role of one machine in one process group."""
+"""``tandem standalone``: every role of one machine in one process group.
+
+The scheduler runs in the main thread, the API server in a thread of the same process (one
+Python heap instead of two), the DAG processor and the local executor's supervisor in forked
+children that die with it.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import click
 
 from tandem.cli.common import CliError, engine, settings, setup_logging
+from tandem.config import Settings
 
 
 def run_standalone(verbose: bool, *, force: bool = False) -> None:
+    from tandem.api.auth.users import ensure_standalone_admin
     from tandem.cluster.fingerprint import ConfigMismatch
+    from tandem.db.session import session_scope
     from tandem.scheduler.service import SchedulerRefused, install_stop_handlers, run_scheduler
 
     started = time.monotonic()
     cfg = settings()
     setup_logging(verbose)
+    cfg.dags_folder.mkdir(parents=True, exist_ok=True)
     eng = engine()
+    with session_scope(eng) as session:
+        username, password = ensure_standalone_admin(session, cfg.home)
     click.echo(f"Tandem standalone\n  home:   {cfg.home}\n  config: {cfg.home / 'tandem.toml'}\n"
                f"  DB:     {eng.url.render_as_string(hide_password=True)}\n  logs:   {cfg.log_folder}\n"
                f"  DAGs:   {cfg.dags_folder}" + ("  (+ example DAGs)" if cfg.core.load_examples else ""))
     stop = threading.Event()
     install_stop_handlers(stop)
-    click.echo(f"Ready in {time.monotonic() - started:.1f} s. Press Ctrl-C to stop.")
+    api: list[Any] = []
+
+    def on_started(_node_id: str) -> None:
+        api.append(_start_api(cfg))
+        login = password or f"(see {cfg.home / 'standalone_admin_password.txt'})"
+        click.echo(f"  web UI: http://{cfg.api.host}:{cfg.api.port}  login: {username} / {login}\n"
+                   f"Ready in {time.monotonic() - started:.1f} s. Press Ctrl-C to stop.")
+
     try:
-        run_scheduler(cfg, eng, stop, role="standalone", embedded_processor=True, force=force)
+        run_scheduler(cfg, eng, stop, role="standalone", embedded_processor=True, force=force,
+                      on_started=on_started)
     except (SchedulerRefused, ConfigMismatch) as e:
         raise CliError(str(e)) from None
+    finally:
+        for server, thread in api:
+            server.should_exit = True
+            thread.join(10)
     click.echo("Stopped.")
+
+
+def _start_api(cfg: Settings) -> tuple[Any, threading.Thread]:
+    import uvicorn
+
+    from tandem.api.app import create_app
+
+    config = uvicorn.Config(create_app(cfg), host=cfg.api.host, port=cfg.api.port, log_level="warning",
+                            timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="api-server", daemon=True)
+    thread.start()
+    return server, thread

@@ -8,6 +8,7 @@ import multiprocessing as mp
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 from sqlalchemy.engine import Engine
@@ -70,7 +71,8 @@ def install_stop_handlers(stop: threading.Event) -> None:
 
 
 def run_scheduler(settings: Settings, engine: Engine, stop: threading.Event, *, role: str = "scheduler",
-                  embedded_processor: bool = True, force: bool = False) -> None:
+                  embedded_processor: bool = True, force: bool = False,
+                  on_started: Callable[[str], None] | None = None) -> None:
     """Run until ``stop`` is set; leaves no process behind.
 
     Raises SchedulerRefused (SQLite already has a scheduler) or ConfigMismatch (this node's
@@ -84,6 +86,8 @@ def run_scheduler(settings: Settings, engine: Engine, stop: threading.Event, *, 
     executor.start(ExecutorStart(settings=settings, node_id=node_id, parallelism=settings.core.parallelism))
     log.info("%s %s started (executor %s, pid %s)", role, node_id, executor.name, os.getpid())
     try:
+        if on_started is not None:
+            on_started(node_id)  # after the forks above: threads it starts are not copied into them
         Scheduler(settings, executor, engine=engine, node_id=node_id).run_forever(stop)
     finally:
         executor.shutdown(wait=False)
