@@ -113,6 +113,10 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
         return _respond(request, 503, "the metadata database is unreachable")
 
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        return _respond(request, 500, "internal error; the server log has the details")
+
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
@@ -123,3 +127,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(sa.exc.IntegrityError, integrity)
     app.add_exception_handler(sa.exc.DataError, data_error)
     app.add_exception_handler(sa.exc.OperationalError, unavailable)
+    app.add_exception_handler(OverflowError, data_error)
+    app.add_exception_handler(Exception, unexpected)

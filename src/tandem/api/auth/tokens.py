@@ -60,3 +60,7 @@ def list_tokens(session: Session, user: User) -> list[ApiToken]:
     return list(session.execute(
         sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at)
     ).scalars())
+
+
+def read_token(session: Session, token: str) -> ApiToken | None:
+    return session.execute(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token))).scalar_one_or_none()

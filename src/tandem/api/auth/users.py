@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from tandem.api.auth.passwords import hash_password, verify_password
 from tandem.api.auth.roles import RANK
 from tandem.models import utcnow
-from tandem.models.user import User
+from tandem.models.user import ApiToken, User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,256}$")
 STANDALONE_ADMIN = "admin"
@@ -52,9 +52,12 @@ def list_users(session: Session) -> list[User]:
 
 
 def delete_user(session: Session, username: str) -> None:
-    result = session.execute(sa.delete(User).where(User.username == username))
-    if not result.rowcount:  # type: ignore[attr-defined]
+    """Delete a user and their tokens (explicitly: SQLite may not cascade, and may reuse the id)."""
+    user = read_user(session, username)
+    if user is None:
         raise LookupError(f"user {username!r} not found")
+    session.execute(sa.delete(ApiToken).where(ApiToken.user_id == user.id))
+    session.execute(sa.delete(User).where(User.id == user.id))
 
 
 def update_user(session: Session, username: str, *, password: str | None = None, role: str | None = None,

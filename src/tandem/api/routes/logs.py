@@ -1,0 +1,73 @@
+"""Task logs by try, with a continuation token for tailing.
+
+Reading goes through ``tandem.logs.reader.read_try_log`` only, so when logs come from remote
+workers or storage this route does not change. The token is the byte offset reached, signed so
+that a client cannot forge it into something else; ``offset`` is accepted too for scripts.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from itsdangerous import BadSignature, URLSafeSerializer
+from starlette.responses import PlainTextResponse, Response
+
+from tandem.api.auth.roles import RoleName
+from tandem.api.deps import db, get_settings, require
+from tandem.api.errors import ApiError, not_found
+from tandem.api.queries import task_instances as q
+from tandem.api.routes.task_instances import TI_PATH, MapIndex
+from tandem.api.schemas import responses as r
+from tandem.api.schemas.filters import MAX_INT
+from tandem.logs.reader import read_try_log
+from tandem.models import TaskInstance
+from tandem.orchestration import TiKey
+
+router = APIRouter(tags=["TaskInstance"])
+LIVE_STATES = frozenset({"queued", "running", "scheduled", "none", "deferred"})
+
+
+def _serializer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt="tandem.log")
+
+
+def _try_is_over(ti: TaskInstance, try_number: int) -> bool:
+    return ti.try_number > try_number or ti.state not in LIVE_STATES
+
+
+@router.get(TI_PATH + "/logs/{task_try_number}", response_model=r.TaskLog,
+            dependencies=[Depends(require(RoleName.VIEWER))],
+            responses={200: {"content": {"text/plain": {}}}})
+def get_log(
+    request: Request, dag_id: str, dag_run_id: str, task_id: str,
+    task_try_number: Annotated[int, Path(ge=1, le=MAX_INT)], map_index: MapIndex = -1,
+    token: Annotated[str | None, Query(max_length=1000, description="continuation_token of the previous call")] = None,
+    offset: Annotated[int | None, Query(ge=0, le=2**62, description="Byte offset to read from")] = None,
+    full_content: bool = False,
+) -> r.TaskLog | Response:
+    settings = get_settings(request)
+    start = offset or 0
+    if token and not full_content:
+        try:
+            start = int(_serializer(settings.api.secret_key).loads(token)["o"])
+        except (BadSignature, KeyError, TypeError, ValueError):
+            raise ApiError(400, "bad continuation token") from None
+    if full_content:
+        start = 0
+    with db(request) as session:
+        ti = q.read_task_instance(session, dag_id, dag_run_id, task_id, map_index)
+    if ti is None:
+        raise not_found(f"task instance {task_id!r} (map index {map_index}) of run {dag_run_id!r}")
+    if task_try_number > max(ti.try_number, 1):
+        raise not_found(f"try {task_try_number} of task instance {task_id!r}")
+    chunk = read_try_log(settings, TiKey(dag_id, dag_run_id, task_id, map_index), task_try_number, start)
+    over = _try_is_over(ti, task_try_number)
+    content = chunk.text
+    if not chunk.found and over and start == 0:
+        content = "*** No log found for this try (it never started, or its log is gone).\n"
+    next_token = _serializer(settings.api.secret_key).dumps({"o": chunk.next_offset})
+    if "text/plain" in request.headers.get("accept", ""):
+        return PlainTextResponse(content, headers={"X-Continuation-Token": next_token,
+                                                   "X-End-Of-Log": "true" if over else "false"})
+    return r.TaskLog(content=content, continuation_token=next_token, end_of_log=over)

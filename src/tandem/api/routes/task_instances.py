@@ -1,0 +1,165 @@
+"""Task instances: list, get, mapped instances, tries, set state, clear."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from tandem.api.auth.roles import RoleName
+from tandem.api.deps import db, require
+from tandem.api.errors import ApiError, not_found
+from tandem.api.queries import dags as dag_queries, runs as run_queries, task_instances as q
+from tandem.api.schemas import actions, responses as r
+from tandem.api.schemas.filters import MAX_INT, Page, page
+from tandem.models import TaskInstance, TaskTry
+from tandem.orchestration import TiKey
+from tandem.orchestration.actions import clear_task_instances, select_task_ids, set_task_instance_state
+from tandem.state import TaskInstanceState
+
+router = APIRouter(tags=["TaskInstance"])
+viewer = Depends(require(RoleName.VIEWER))
+user = Depends(require(RoleName.USER))
+TI_PATH = "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}"
+MapIndex = Annotated[int, Query(ge=-1, le=MAX_INT, description="Map index; -1 for an unmapped task.")]
+
+
+def ti_response(ti: TaskInstance, logical_date: datetime | None) -> r.TaskInstance:
+    return r.TaskInstance(
+        task_id=ti.task_id, task_display_name=ti.task_id, dag_id=ti.dag_id, dag_run_id=ti.run_id,
+        execution_date=logical_date, start_date=ti.start_date, end_date=ti.end_date, duration=ti.duration,
+        state=None if ti.state == "none" else ti.state, try_number=ti.try_number, map_index=ti.map_index,
+        max_tries=ti.max_tries, hostname=ti.hostname or "", pool=ti.pool, pool_slots=ti.pool_slots, queue=ti.queue,
+        priority_weight=ti.priority_weight, operator=ti.operator, queued_when=ti.queued_at, pid=ti.pid,
+        node_id=ti.node_id, failure_reason=ti.failure_reason, rendered_fields=ti.rendered_fields,
+    )
+
+
+def try_response(t: TaskTry) -> r.TaskTry:
+    return r.TaskTry(dag_id=t.dag_id, dag_run_id=t.run_id, task_id=t.task_id, map_index=t.map_index,
+                     try_number=t.try_number, state=t.state, start_date=t.start_date, end_date=t.end_date,
+                     hostname=t.hostname, pid=t.pid, node_id=t.node_id)
+
+
+def _get(request: Request, dag_id: str, run_id: str, task_id: str, map_index: int) -> r.TaskInstance:
+    with db(request) as session:
+        run = run_queries.read_run(session, dag_id, run_id)
+        ti = q.read_task_instance(session, dag_id, run_id, task_id, map_index) if run else None
+        if run is None or ti is None:
+            raise not_found(f"task instance {task_id!r} (map index {map_index}) of run {run_id!r}")
+        return ti_response(ti, run.logical_date)
+
+
+def _set_state(request: Request, dag_id: str, run_id: str, task_id: str, map_index: int,
+               body: actions.TaskInstanceStatePatch) -> r.TaskInstanceReference:
+    key = TiKey(dag_id, run_id, task_id, map_index)
+    with db(request) as session:
+        run = run_queries.read_run(session, dag_id, run_id)
+        if run is None or q.read_task_instance(session, *key) is None:
+            raise not_found(f"task instance {task_id!r} (map index {map_index}) of run {run_id!r}")
+        if not body.dry_run:
+            set_task_instance_state(session, key, TaskInstanceState(body.new_state))
+        return r.TaskInstanceReference(task_id=task_id, dag_id=dag_id, dag_run_id=run_id, map_index=map_index,
+                                       execution_date=run.logical_date)
+
+
+@router.get("/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances", response_model=r.TaskInstanceCollection,
+            dependencies=[viewer])
+def get_task_instances(
+    request: Request, dag_id: str, dag_run_id: str, p: Annotated[Page, Depends(page)],
+    state: Annotated[list[str] | None, Query()] = None, pool: Annotated[list[str] | None, Query()] = None,
+) -> r.TaskInstanceCollection:
+    """``~`` as ``dag_id`` or ``dag_run_id`` means every DAG or run."""
+    with db(request) as session:
+        rows, total = q.list_task_instances(session, p, dag_id=None if dag_id == "~" else dag_id,
+                                            run_id=None if dag_run_id == "~" else dag_run_id,
+                                            states=state, pools=pool)
+        return r.TaskInstanceCollection(task_instances=[ti_response(ti, d) for ti, d in rows], total_entries=total)
+
+
+@router.get(TI_PATH + "/listMapped", response_model=r.TaskInstanceCollection, dependencies=[viewer])
+def get_mapped_task_instances(request: Request, dag_id: str, dag_run_id: str, task_id: str,
+                              p: Annotated[Page, Depends(page)]) -> r.TaskInstanceCollection:
+    with db(request) as session:
+        rows, total = q.list_task_instances(session, p, dag_id=dag_id, run_id=dag_run_id, task_id=task_id)
+        items = [ti_response(ti, d) for ti, d in rows if ti.map_index >= 0]
+        return r.TaskInstanceCollection(task_instances=items, total_entries=len(items) if items else 0)
+
+
+@router.get(TI_PATH + "/tries", response_model=r.TaskTryCollection, dependencies=[viewer])
+def get_task_instance_tries(request: Request, dag_id: str, dag_run_id: str, task_id: str,
+                            p: Annotated[Page, Depends(page)], map_index: MapIndex = -1) -> r.TaskTryCollection:
+    with db(request) as session:
+        rows, total = q.list_tries(session, p, dag_id, dag_run_id, task_id, map_index)
+        return r.TaskTryCollection(task_instances=[try_response(t) for t in rows], total_entries=total)
+
+
+@router.get(TI_PATH + "/tries/{task_try_number}", response_model=r.TaskTry, dependencies=[viewer])
+def get_task_instance_try(request: Request, dag_id: str, dag_run_id: str, task_id: str,
+                          task_try_number: Annotated[int, Path(ge=1, le=MAX_INT)],
+                          map_index: MapIndex = -1) -> r.TaskTry:
+    with db(request) as session:
+        row = q.read_try(session, dag_id, dag_run_id, task_id, map_index, task_try_number)
+        if row is None:
+            raise not_found(f"try {task_try_number} of task instance {task_id!r}")
+        return try_response(row)
+
+
+@router.get(TI_PATH, response_model=r.TaskInstance, dependencies=[viewer])
+def get_task_instance(request: Request, dag_id: str, dag_run_id: str, task_id: str) -> r.TaskInstance:
+    return _get(request, dag_id, dag_run_id, task_id, -1)
+
+
+@router.patch(TI_PATH, response_model=r.TaskInstanceReference, dependencies=[user])
+def patch_task_instance(request: Request, dag_id: str, dag_run_id: str, task_id: str,
+                        body: actions.TaskInstanceStatePatch) -> r.TaskInstanceReference:
+    return _set_state(request, dag_id, dag_run_id, task_id, -1, body)
+
+
+@router.get(TI_PATH + "/{map_index}", response_model=r.TaskInstance, dependencies=[viewer])
+def get_mapped_task_instance(request: Request, dag_id: str, dag_run_id: str, task_id: str,
+                             map_index: Annotated[int, Path(ge=-1, le=MAX_INT)]) -> r.TaskInstance:
+    return _get(request, dag_id, dag_run_id, task_id, map_index)
+
+
+@router.patch(TI_PATH + "/{map_index}", response_model=r.TaskInstanceReference, dependencies=[user])
+def patch_mapped_task_instance(request: Request, dag_id: str, dag_run_id: str, task_id: str,
+                               map_index: Annotated[int, Path(ge=-1, le=MAX_INT)],
+                               body: actions.TaskInstanceStatePatch) -> r.TaskInstanceReference:
+    return _set_state(request, dag_id, dag_run_id, task_id, map_index, body)
+
+
+def _upstream_closure(tasks: list[dict[str, Any]], roots: set[str]) -> set[str]:
+    by_id = {t["task_id"]: t for t in tasks}
+    seen, stack = set(roots), list(roots)
+    while stack:
+        for u in by_id.get(stack.pop(), {}).get("upstream", []):
+            if u not in seen:
+                seen.add(u)
+                stack.append(u)
+    return seen
+
+
+@router.post("/dags/{dag_id}/clearTaskInstances", response_model=r.TaskInstanceReferenceCollection,
+             dependencies=[user])
+def post_clear_task_instances(request: Request, dag_id: str,
+                              body: actions.ClearTaskInstances) -> r.TaskInstanceReferenceCollection:
+    """Clear task instances (``dry_run`` defaults to true and ``only_failed`` to true, as in Airflow)."""
+    if body.only_running:
+        raise ApiError(400, "only_running is not supported; clear by task_ids or only_failed")
+    with db(request) as session:
+        data = dag_queries.read_serialized(session, dag_id)
+        if data is None:
+            raise not_found(f"DAG {dag_id!r}")
+        if body.dag_run_id is not None and run_queries.read_run(session, dag_id, body.dag_run_id) is None:
+            raise not_found(f"DAG run {body.dag_run_id!r} of DAG {dag_id!r}")
+        task_ids = select_task_ids(session, dag_id, task_ids=body.task_ids, downstream=body.include_downstream)
+        if task_ids is not None and body.include_upstream:
+            task_ids |= _upstream_closure(data["tasks"], set(body.task_ids or ()))
+        keys = clear_task_instances(session, dag_id, run_ids=[body.dag_run_id] if body.dag_run_id else None,
+                                    task_ids=task_ids, only_failed=body.only_failed, dry_run=body.dry_run)
+        return r.TaskInstanceReferenceCollection(task_instances=[
+            r.TaskInstanceReference(task_id=k.task_id, dag_id=k.dag_id, dag_run_id=k.run_id, map_index=k.map_index)
+            for k in keys
+        ])

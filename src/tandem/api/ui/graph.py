@@ -1,0 +1,165 @@
+"""The graph view's layout, computed on the server: layered, left to right, in SVG units.
+
+Tasks are placed in layers by their longest path from a root; within a layer, a few barycenter
+sweeps order nodes to cut edge crossings. A collapsed task group is one node standing for all
+its tasks; an expanded one is a frame around its members. Groups start collapsed, as in Airflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+NODE_W, NODE_H = 190, 34
+GAP_X, GAP_Y = 70, 18
+PAD = 34  # room above the first row for an expanded group's label
+
+
+@dataclass
+class GraphNode:
+    id: str
+    label: str
+    kind: str  # "task" or "group"
+    members: list[str]
+    layer: int = 0
+    order: float = 0.0
+    x: float = 0.0
+    y: float = 0.0
+    state: str = "none"
+
+
+@dataclass
+class GroupFrame:
+    id: str
+    x: float
+    y: float
+    w: float
+    h: float
+
+
+@dataclass
+class GraphLayout:
+    nodes: list[GraphNode]
+    edges: list[str]  # SVG path data
+    frames: list[GroupFrame]
+    width: float
+    height: float
+    groups: list[str] = field(default_factory=list)
+
+
+def _ancestors(group: str, groups: dict[str, dict[str, Any]]) -> list[str]:
+    """Group ids from the outermost (below the root) down to ``group``."""
+    chain = []
+    while group:
+        chain.append(group)
+        group = (groups.get(group) or {}).get("parent") or ""
+    return list(reversed(chain))
+
+
+def _representative(task: dict[str, Any], groups: dict[str, dict[str, Any]], expanded: set[str]) -> str:
+    for group in _ancestors(task.get("task_group") or "", groups):
+        if group not in expanded:
+            return f"group:{group}"
+    return task["task_id"]
+
+
+def _task_layers(tasks: list[dict[str, Any]]) -> dict[str, int]:
+    layer: dict[str, int] = {}
+    for t in tasks:  # serialized tasks are in topological order
+        layer[t["task_id"]] = max((layer.get(u, 0) + 1 for u in t.get("upstream", [])), default=0)
+    return layer
+
+
+def layout(data: dict[str, Any], expanded: set[str], states: dict[str, str] | None = None) -> GraphLayout:
+    tasks: list[dict[str, Any]] = data.get("tasks", [])
+    groups: dict[str, dict[str, Any]] = {g: v for g, v in (data.get("task_groups") or {}).items() if g}
+    task_layer = _task_layers(tasks)
+    nodes: dict[str, GraphNode] = {}
+    rep_of: dict[str, str] = {}
+    for t in tasks:
+        rep = _representative(t, groups, expanded)
+        rep_of[t["task_id"]] = rep
+        if rep not in nodes:
+            kind = "group" if rep.startswith("group:") else "task"
+            label = rep[len("group:"):] if kind == "group" else t["task_id"]
+            nodes[rep] = GraphNode(rep, label, kind, [], layer=task_layer[t["task_id"]])
+        node = nodes[rep]
+        node.members.append(t["task_id"])
+        node.layer = min(node.layer, task_layer[t["task_id"]])
+    edge_pairs = sorted({(rep_of[t["task_id"]], rep_of[d]) for t in tasks for d in t.get("downstream", [])
+                         if d in rep_of and rep_of[t["task_id"]] != rep_of[d]})
+    _order_layers(nodes, edge_pairs)
+    for node in nodes.values():
+        node.x = PAD + node.layer * (NODE_W + GAP_X)
+        node.y = PAD + node.order * (NODE_H + GAP_Y)
+        if states is not None:
+            from tandem.api.ui.grid import summary_state
+
+            node.state = summary_state([states[m] for m in node.members if m in states])
+    edges = [_edge(nodes[a], nodes[b]) for a, b in edge_pairs]
+    frames = _frames(nodes, groups, expanded)
+    width = max((n.x + NODE_W for n in nodes.values()), default=0) + PAD
+    height = max((n.y + NODE_H for n in nodes.values()), default=0) + PAD
+    return GraphLayout(list(nodes.values()), edges, frames, width, height, groups=sorted(groups))
+
+
+def _order_layers(nodes: dict[str, GraphNode], edges: list[tuple[str, str]]) -> None:
+    layers: dict[int, list[GraphNode]] = {}
+    for node in nodes.values():
+        layers.setdefault(node.layer, []).append(node)
+    for members in layers.values():
+        for i, node in enumerate(members):
+            node.order = float(i)
+    ups: dict[str, list[str]] = {}
+    downs: dict[str, list[str]] = {}
+    for a, b in edges:
+        downs.setdefault(a, []).append(b)
+        ups.setdefault(b, []).append(a)
+    keys = sorted(layers)
+    for sweep in range(4):
+        forward = sweep % 2 == 0
+        for layer in keys if forward else list(reversed(keys)):
+            members = layers[layer]
+            neighbours = ups if forward else downs
+
+            def barycenter(node: GraphNode, lookup: dict[str, list[str]] = neighbours) -> float:
+                linked = [nodes[n].order for n in lookup.get(node.id, [])]
+                return sum(linked) / len(linked) if linked else node.order
+
+            members.sort(key=barycenter)
+            for i, node in enumerate(members):
+                node.order = float(i)
+
+
+def _edge(a: GraphNode, b: GraphNode) -> str:
+    x1, y1 = a.x + NODE_W, a.y + NODE_H / 2
+    x2, y2 = b.x, b.y + NODE_H / 2
+    bend = max(abs(x2 - x1) / 2, 30)
+    return f"M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1:.0f} {x2 - bend:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"
+
+
+def _frames(nodes: dict[str, GraphNode], groups: dict[str, dict[str, Any]], expanded: set[str]) -> list[GroupFrame]:
+    frames = []
+    for group in sorted(expanded & set(groups), key=lambda g: g.count(".")):
+        depth = len(_ancestors(group, groups))
+        inside = [n for n in nodes.values()
+                  if any(group in _ancestors(g, groups) or g == group for g in _groups_of(n, groups))]
+        if not inside or any(a not in expanded for a in _ancestors(group, groups)):
+            continue
+        pad = max(14 - depth * 3, 4)
+        x0 = min(n.x for n in inside) - pad
+        y0 = min(n.y for n in inside) - pad - 14
+        x1 = max(n.x + NODE_W for n in inside) + pad
+        y1 = max(n.y + NODE_H for n in inside) + pad
+        frames.append(GroupFrame(group, x0, y0, x1 - x0, y1 - y0))
+    return frames
+
+
+def _groups_of(node: GraphNode, groups: dict[str, dict[str, Any]]) -> list[str]:
+    if node.kind == "group":
+        return [node.label]
+    found = []
+    for group, info in groups.items():
+        if node.id in info.get("children", []):
+            found.append(group)
+    return found
