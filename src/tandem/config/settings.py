@@ -36,6 +36,9 @@ class CoreSettings(_Section):
     load_examples: bool = Field(True, description="Also load the example DAGs shipped with Tandem.")
     executor: str = Field("local", description="Executor alias (local, celery, kubernetes) or module:Class.")
     parallelism: int = Field(32, ge=1, description="Task instances running at once per scheduler's executor.")
+    local_executor_supervisors: int = Field(
+        2, ge=1, le=64, description="Warm supervisor processes of the local executor (each forks tries)."
+    )
     max_active_tasks_per_dag: int = Field(16, ge=1, description="Default max_active_tasks of a DAG.")
     max_active_runs_per_dag: int = Field(16, ge=1, description="Default max_active_runs of a DAG.")
     dags_are_paused_at_creation: bool = Field(True, description="New DAGs start paused.")
@@ -99,7 +102,9 @@ class CelerySettings(_Section):
         86400.0, gt=0, description="Redis: seconds before an unacknowledged message is delivered again; "
         "keep it above the longest try."
     )
-    send_task_events: bool = Field(True, description="Workers send Celery task events (Flower shows tries from them).")
+    send_task_events: bool = Field(
+        False, description="Workers always send Celery task events (Flower turns them on while it runs anyway)."
+    )
     extra: dict[str, Any] = Field(default_factory=dict, description="Further Celery settings, passed as-is.")
 
 

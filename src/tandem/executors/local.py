@@ -36,13 +36,13 @@ class _Supervisor:
 
 
 class LocalExecutor(BaseExecutor):
-    """Runs tries on this machine. ``processes`` supervisors share ``parallelism`` slots."""
+    """Runs tries on this machine: ``core.local_executor_supervisors`` processes share
+    ``parallelism`` slots (several, so that claiming, forking and recording overlap)."""
 
     name = "local"
     is_local = True
 
-    def __init__(self, processes: int = 1) -> None:
-        self.processes = processes
+    def __init__(self) -> None:
         self._supervisors: list[_Supervisor] = []
         self._parallelism = 0
         self._start: ExecutorStart | None = None
@@ -50,7 +50,8 @@ class LocalExecutor(BaseExecutor):
     def start(self, start: ExecutorStart) -> None:
         self._start = start
         self._parallelism = start.parallelism
-        self._supervisors = [self._spawn() for _ in range(self.processes)]
+        count = min(start.settings.core.local_executor_supervisors, start.parallelism)
+        self._supervisors = [self._spawn() for _ in range(count)]
 
     def _spawn(self) -> _Supervisor:
         assert self._start is not None
