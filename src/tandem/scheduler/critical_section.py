@@ -59,16 +59,15 @@ def queue_task_instances(session: Session, dialect: BaseDialect, cache: DagDataC
     if not candidates:
         return []
     pools = dict(session.execute(sa.select(Pool.name, Pool.slots)).all())
-    pool_used: dict[str, int] = defaultdict(int, session.execute(
-        sa.select(TaskInstance.pool, sa.func.sum(TaskInstance.pool_slots))
-        .where(TaskInstance.state.in_(_OCCUPYING)).group_by(TaskInstance.pool)
-    ).all())
     dag_ids = {c.dag_id for c in candidates}
-    dag_used: dict[str, int] = defaultdict(int, session.execute(
-        sa.select(TaskInstance.dag_id, sa.func.count())
-        .where(TaskInstance.state.in_(_OCCUPYING), TaskInstance.dag_id.in_(dag_ids))
-        .group_by(TaskInstance.dag_id)
-    ).all())
+    pool_used: dict[str, int] = defaultdict(int)
+    dag_used: dict[str, int] = defaultdict(int)
+    for pool, dag_id, slots, count in session.execute(
+        sa.select(TaskInstance.pool, TaskInstance.dag_id, sa.func.sum(TaskInstance.pool_slots), sa.func.count())
+        .where(TaskInstance.state.in_(_OCCUPYING)).group_by(TaskInstance.pool, TaskInstance.dag_id)
+    ):
+        pool_used[pool] += int(slots)
+        dag_used[dag_id] += int(count)
     dags = cache.get_many(session, dag_ids)
     chosen = []
     for c in candidates:

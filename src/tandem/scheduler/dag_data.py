@@ -6,6 +6,7 @@ that parsed a newer version is seen at once. The cache holds derived data, never
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cached_property
@@ -34,6 +35,11 @@ class DagData:
     @cached_property
     def leaves(self) -> frozenset[str]:
         return frozenset(t for t, d in self.tasks.items() if not d["downstream"])
+
+    @cached_property
+    def has_signals(self) -> bool:
+        """Whether any task is a branch or short-circuit (whose XComs steer scheduling)."""
+        return any(d.get("is_branch") or d.get("is_short_circuit") for d in self.tasks.values())
 
     @cached_property
     def mapped(self) -> frozenset[str]:
@@ -71,18 +77,33 @@ class DagData:
 
 
 class DagDataCache:
-    def __init__(self) -> None:
+    """Serialized DAGs by id, re-validated against the DB's hash at most every ``max_age`` s.
+
+    ``max_age=0`` checks on every use (API, triggers); the scheduler tolerates a new DAG
+    version taking effect a moment later in exchange for one query less per pass.
+    """
+
+    def __init__(self, max_age: float = 0.0) -> None:
+        self.max_age = max_age
         self._by_id: dict[str, DagData] = {}
+        self._checked_at: dict[str, float] = {}
 
     def get_many(self, session: Session, dag_ids: Iterable[str]) -> dict[str, DagData]:
         """The current serialized version of each DAG (DAGs without one are left out)."""
         ids = set(dag_ids)
         if not ids:
             return {}
+        now = time.monotonic()
+        fresh = {d for d in ids if d in self._by_id and now - self._checked_at.get(d, -1e9) < self.max_age}
+        if fresh == ids:
+            return {d: self._by_id[d] for d in ids}
         hashes = dict(session.execute(
             sa.select(SerializedDagModel.dag_id, SerializedDagModel.dag_hash)
-            .where(SerializedDagModel.dag_id.in_(ids))
+            .where(SerializedDagModel.dag_id.in_(ids - fresh))
         ).all())
+        for dag_id in hashes:
+            self._checked_at[dag_id] = now
+        hashes.update({d: self._by_id[d].dag_hash for d in fresh})
         stale = [d for d, h in hashes.items() if d not in self._by_id or self._by_id[d].dag_hash != h]
         if stale:
             for dag_id, data, dag_hash in session.execute(

@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 # Seconds between repair passes (zombies, stuck queued tries, dead peers).
 REPAIR_INTERVAL = 5.0
+# Longest a pass woken by a finished try may skip looking for new runs (created or triggered
+# elsewhere); such passes only move the runs they already know about, and need fewer queries.
+DISCOVERY_INTERVAL = 0.5
 
 
 @dataclass
@@ -62,23 +65,27 @@ class Scheduler:
         self.engine = engine
         self.node_id = node_id
         self.dialect = dialect_for(engine.url.render_as_string(hide_password=False))
-        self.cache = DagDataCache()
+        self.cache = DagDataCache(max_age=1.0)
         self._last_repair = 0.0
         self._last_heartbeat = 0.0
         self._lost: list[Workload] = []
+        self._last_discovery = 0.0
 
-    def run_once(self, now: datetime | None = None) -> LoopStats:
+    def run_once(self, now: datetime | None = None, *, discover: bool = True) -> LoopStats:
+        """One pass; ``discover`` also creates due runs and starts queued ones."""
         now = now or utcnow()
         cfg = self.settings.scheduler
         stats = LoopStats()
         # One transaction (one commit) for run creation and scheduling; queuing has its own,
         # under the critical-section lock, so that lock is held as briefly as possible.
         with session_scope(self.engine) as session:
-            if self.only is None:
-                stats.created = create_scheduled_runs(session, self.dialect, self.cache, now,
-                                                      cfg.max_dagruns_per_loop)
-            stats.started = start_queued_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop,
-                                              only=self.only)
+            if discover:
+                self._last_discovery = time.monotonic()
+                if self.only is None:
+                    stats.created = create_scheduled_runs(session, self.dialect, self.cache, now,
+                                                          cfg.max_dagruns_per_loop)
+                stats.started = start_queued_runs(session, self.dialect, self.cache, now,
+                                                  cfg.max_dagruns_per_loop, only=self.only)
             s = schedule_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop, only=self.only)
             stats.scheduled, stats.finished_runs = s.scheduled, s.finished_runs
         workloads = self._queue(now)
@@ -129,7 +136,9 @@ class Scheduler:
                 events = self.executor.poll(0.0 if busy else self.settings.scheduler.poll_interval)
                 self.handle_events(events)
                 self.housekeeping(utcnow())
-                busy = self.run_once().busy
+                discover = not events or time.monotonic() - self._last_discovery >= DISCOVERY_INTERVAL
+                stats = self.run_once(discover=discover)
+                busy = stats.busy or (not discover and bool(events))
                 backoff = 0.0
             except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DBAPIError) as e:
                 backoff = min(max(backoff * 2, 0.5), 30.0)

@@ -54,11 +54,13 @@ def schedule_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, n
     ):
         tis[(row.dag_id, row.run_id)].append(TiView(row.task_id, row.map_index, row.state, row.next_retry_at))
     signals: dict[tuple[str, str], dict[tuple[str, str], Any]] = defaultdict(dict)
-    for x in session.execute(
-        sa.select(XCom.dag_id, XCom.run_id, XCom.task_id, XCom.key, XCom.value)
-        .where(sa.tuple_(XCom.dag_id, XCom.run_id).in_(run_keys), XCom.key.in_(SIGNAL_KEYS))
-    ):
-        signals[(x.dag_id, x.run_id)][(x.task_id, x.key)] = x.value
+    signal_runs = [k for k in run_keys if k[0] in dags and dags[k[0]].has_signals]
+    if signal_runs:
+        for x in session.execute(
+            sa.select(XCom.dag_id, XCom.run_id, XCom.task_id, XCom.key, XCom.value)
+            .where(sa.tuple_(XCom.dag_id, XCom.run_id).in_(signal_runs), XCom.key.in_(SIGNAL_KEYS))
+        ):
+            signals[(x.dag_id, x.run_id)][(x.task_id, x.key)] = x.value
     for run in runs:
         dag = dags.get(run.dag_id)
         if dag is None:
