@@ -22,9 +22,8 @@ from tandem.executors.workload import Workload
 from tandem.runner.claim import Claim
 from tandem.runner.crash import record_crash
 from tandem.runner.execute import (
-    Outcome, execute_claimed, finish, redirect_output_to, report_final, run_callbacks,
+    Outcome, execute_heartbeating, finish, redirect_output_to, report_final, run_callbacks,
 )
-from tandem.runner.heartbeat import TryHeartbeat
 from tandem.runner.logs import TryLog, try_log_path
 from tandem.state import TaskInstanceState
 
@@ -128,15 +127,7 @@ def _child_main(conn: Connection, workload: Workload, claim: Claim, settings: Se
         release_after_fork()  # never touch the supervisor's sockets; connect anew only if needed
         trylog = TryLog(try_log_path(settings.log_folder, workload.key, workload.try_number))
         redirect_output_to(trylog)
-        # The child heartbeats its own try: if its supervisor dies, the try stays alive and
-        # is not reaped as a zombie (and run again) while it still runs.
-        heartbeat = TryHeartbeat(workload.key, workload.try_number, settings.scheduler.heartbeat_interval,
-                                 on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM))
-        heartbeat.start()
-        try:
-            outcome, prepared = execute_claimed(workload, claim, trylog)
-        finally:
-            heartbeat.stop()
+        outcome, prepared = execute_heartbeating(workload, claim, trylog, settings)
         try:
             conn.send(outcome)
             reply = conn.recv() if conn.poll(FINAL_STATE_WAIT) else None

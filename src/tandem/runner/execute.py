@@ -109,13 +109,7 @@ def run_workload(workload: Workload, *, node_id: str, hostname: str | None = Non
             return None
         if redirect_output:
             redirect_output_to(log)
-        heartbeat = TryHeartbeat(workload.key, workload.try_number, settings.scheduler.heartbeat_interval,
-                                 on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM))
-        heartbeat.start()
-        try:
-            outcome, prepared = execute_claimed(workload, claimed, log)
-        finally:
-            heartbeat.stop()
+        outcome, prepared = execute_heartbeating(workload, claimed, log, settings)
         final = finish(workload, claimed, outcome)
         report_final(log, final, outcome)
         if final is not None:
@@ -142,6 +136,23 @@ def _raise_timeout(_signum: int, _frame: Any) -> None:
     from tandem.exceptions import TaskTimeout
 
     raise TaskTimeout("execution_timeout exceeded")
+
+
+def execute_heartbeating(workload: Workload, claimed: Claim, log: TryLog,
+                         settings: Settings) -> tuple[Outcome, Prepared | None]:
+    """``execute_claimed`` while this process heartbeats the try.
+
+    The process running the code heartbeats, not its supervisor: if the supervisor dies the
+    try stays alive, and is not reaped as a zombie (and run again) while it still runs. When the
+    try is taken away (cleared, marked, reaped), SIGTERM stops the code.
+    """
+    heartbeat = TryHeartbeat(workload.key, workload.try_number, settings.scheduler.heartbeat_interval,
+                             on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM))
+    heartbeat.start()
+    try:
+        return execute_claimed(workload, claimed, log)
+    finally:
+        heartbeat.stop()
 
 
 def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Outcome, Prepared | None]:
