@@ -13,6 +13,8 @@ stamp="$venv/.tandem-installed"
 want=$(cat "$root/pyproject.toml" | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "Installing Tandem and its dependencies into $venv ..." >&2
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[all,test]"
+  # pip's notes about this machine's extra package indexes are noise here; real errors still show.
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[all,test]" \
+    2> >(grep -v "^WARNING: Location" >&2)
   echo "$want" > "$stamp"
 fi
