@@ -14,7 +14,13 @@ import pytest
 
 from tests.api.dag_files import write_dags
 from tests.api.server import (
-    Api, ClosingProcesses, apply_environment, child_env, close_engines, environment, seed_users,
+    Api,
+    ClosingProcesses,
+    apply_environment,
+    child_env,
+    close_engines,
+    environment,
+    seed_users,
     start_api_server,
 )
 from tests.fixtures.db import create_server_database, drop_server_database
@@ -71,6 +77,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         parse_all(get_settings(), engine)
         tokens = seed_users(engine)
         seed_runs(engine, get_settings().log_folder)
+        close_engines()  # nothing of ours stays pooled while other fixtures reset engines
         url, _ = start_api_server(processes, child_env(env))
         yield Api(url=url, env=env, home=home, tokens=tokens)
     finally:

@@ -7,11 +7,15 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from tests.fixtures.processes import Processes
 
@@ -48,9 +52,9 @@ def free_port() -> int:
 def wait_healthy(url: str, proc: object, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if getattr(proc, "poll")() is not None:
-            log = Path(getattr(proc, "log_path")).read_text(errors="replace")
-            pytest.fail(f"api-server exited with {getattr(proc, 'returncode')}:\n{log[-3000:]}")
+        if proc.poll() is not None:
+            log = Path(proc.log_path).read_text(errors="replace")
+            pytest.fail(f"api-server exited with {proc.returncode}:\n{log[-3000:]}")
         try:
             if httpx.get(f"{url}/health", timeout=2).status_code == 200:
                 return
@@ -95,6 +99,20 @@ def environment(home: Path, dags: Path, db_url: str) -> dict[str, str]:
         "TANDEM__SCHEDULER__HEARTBEAT_INTERVAL": "1", "TANDEM__SCHEDULER__POLL_INTERVAL": "0.2",
         "TANDEM__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "1", "TANDEM__SCHEDULER__DAG_DIR_LIST_INTERVAL": "2",
     }
+
+
+@contextmanager
+def direct_engine(api: Api) -> Iterator[Engine]:
+    """An engine of the test's own on the server's DB, closed at once after use.
+
+    Not the process-wide cached one: function-scoped fixtures elsewhere drop cached pools
+    without closing them, which would leave this package's connections to the garbage collector.
+    """
+    engine = sa.create_engine(api.env["TANDEM__DATABASE__URL"])
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def close_engines() -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 
 def tandem(*args: str, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tandem", *args], capture_output=True, text=True, timeout=60,
+    return subprocess.run([sys.executable, "-m", "tandem", *args], capture_output=True, text=True, timeout=60, check=False,
                           env=dict(os.environ), input=input_text)
 
 

@@ -19,7 +19,7 @@ import requests
 
 from tests.api.server import Api
 
-FUZZ_EXAMPLES = int(os.environ.get("TANDEM_FUZZ_EXAMPLES", "40"))
+FUZZ_EXAMPLES = int(os.environ.get("TANDEM_FUZZ_EXAMPLES", "30"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 

@@ -7,7 +7,7 @@ import uuid
 import httpx
 import sqlalchemy as sa
 
-from tests.api.server import Api
+from tests.api.server import Api, direct_engine
 
 
 def _name(prefix: str) -> str:
@@ -30,7 +30,6 @@ def test_variables_crud(api: Api) -> None:
 
 
 def test_connections_never_return_passwords(api: Api) -> None:
-    from tandem.db.engine import get_engine
     from tandem.models import Connection
 
     conn_id, secret = _name("conn"), "s3cr3t-" + uuid.uuid4().hex
@@ -49,7 +48,7 @@ def test_connections_never_return_passwords(api: Api) -> None:
         assert op.post("/api/v1/connections", json={"connection_id": conn_id, "conn_type": "x"}).status_code == 409
         assert op.post("/api/v1/connections", json={"connection_id": _name("c"), "conn_type": "x",
                                                      "port": 70000}).status_code == 400
-        with get_engine(api.env["TANDEM__DATABASE__URL"]).connect() as conn:
+        with direct_engine(api) as engine, engine.connect() as conn:
             stored = conn.execute(sa.select(Connection.password).where(Connection.conn_id == conn_id)).scalar_one()
         assert stored and secret not in stored  # encrypted at rest
         cleared = op.patch(f"/api/v1/connections/{conn_id}", json={"password": None}).json()

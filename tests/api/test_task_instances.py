@@ -7,7 +7,7 @@ import uuid
 import httpx
 import sqlalchemy as sa
 
-from tests.api.server import Api
+from tests.api.server import Api, direct_engine
 
 TI = "/api/v1/dags/api_demo/dagRuns/seeded/taskInstances/numbers"
 
@@ -52,13 +52,12 @@ def test_log_json_text_and_tailing(admin: httpx.Client) -> None:
 
 
 def test_log_reads_cannot_escape_the_log_folder(api: Api, admin: httpx.Client) -> None:
-    from tandem.db.engine import get_engine
     from tandem.models import TaskInstance
 
     evil = "../../../../../../etc"
     run_id = f"t_{uuid.uuid4().hex[:10]}"
     admin.post("/api/v1/dags/api_demo/dagRuns", json={"dag_run_id": run_id}).raise_for_status()
-    with get_engine(api.env["TANDEM__DATABASE__URL"]).begin() as conn:
+    with direct_engine(api) as engine, engine.begin() as conn:
         conn.execute(sa.insert(TaskInstance), [{
             "dag_id": "api_demo", "run_id": run_id, "task_id": evil, "map_index": -1, "state": "none",
             "try_number": 1, "max_tries": 0, "operator": "x", "pool": "default_pool", "pool_slots": 1,

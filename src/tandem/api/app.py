@@ -24,7 +24,17 @@ API_PREFIX = "/api/v1"
 
 def _api_router() -> APIRouter:
     from tandem.api.routes import (
-        connections, dag_runs, dags, logs, misc, monitor, pools, task_instances, users, variables, xcoms,
+        connections,
+        dag_runs,
+        dags,
+        logs,
+        misc,
+        monitor,
+        pools,
+        task_instances,
+        users,
+        variables,
+        xcoms,
     )
 
     api = APIRouter(prefix=API_PREFIX)

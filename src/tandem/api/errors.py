@@ -120,10 +120,11 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
-    for cls in (ParamValidationError, RunExists, InvalidTransition, ValueError):
+    bad_values: tuple[type[Exception], ...] = (ParamValidationError, RunExists, InvalidTransition, ValueError)
+    for cls in bad_values:
         app.add_exception_handler(cls, bad_value)
-    for cls in (DagNotFound, LookupError):
-        app.add_exception_handler(cls, missing)
+    for missing_cls in (DagNotFound, LookupError):
+        app.add_exception_handler(missing_cls, missing)
     app.add_exception_handler(sa.exc.IntegrityError, integrity)
     app.add_exception_handler(sa.exc.DataError, data_error)
     app.add_exception_handler(sa.exc.OperationalError, unavailable)

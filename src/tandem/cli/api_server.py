@@ -20,8 +20,7 @@ def api_server(host: str | None, port: int | None, workers: int | None, verbose:
     Start as many as you like against the same config and database, behind a load balancer:
     sessions are signed with api.secret_key, so any replica answers any request.
     """
-    import uvicorn
-
+    from tandem.api.serve import serve
     from tandem.config import ConfigError, reset_settings
 
     # Options travel as environment overrides so that every worker process sees them too.
@@ -32,18 +31,9 @@ def api_server(host: str | None, port: int | None, workers: int | None, verbose:
     cfg = settings()
     setup_logging(verbose)
     engine()  # refuses to start on a schema that is not current
-    log_level = "debug" if verbose else cfg.logging.level.lower()
     click.echo(f"Tandem API server on http://{cfg.api.host}:{cfg.api.port} ({cfg.api.workers} worker(s))", err=True)
-    common = dict(host=cfg.api.host, port=cfg.api.port, log_level=log_level, timeout_graceful_shutdown=5,
-                  proxy_headers=True)
     try:
-        if cfg.api.workers == 1:
-            from tandem.api.app import create_app
-
-            uvicorn.Server(uvicorn.Config(create_app(cfg, register_node=True), **common)).run()  # type: ignore[arg-type]
-        else:
-            uvicorn.run("tandem.api.app:app_from_environment", factory=True, workers=cfg.api.workers,
-                        **common)  # type: ignore[arg-type]
+        serve(cfg, log_level="debug" if verbose else None)
     except ConfigError as e:
         raise CliError(str(e)) from None
 

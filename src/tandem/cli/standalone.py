@@ -14,11 +14,11 @@ from typing import Any
 import click
 
 from tandem.cli.common import CliError, engine, settings, setup_logging
-from tandem.config import Settings
 
 
 def run_standalone(verbose: bool, *, force: bool = False) -> None:
     from tandem.api.auth.users import ensure_standalone_admin
+    from tandem.api.serve import start_in_thread
     from tandem.cluster.fingerprint import ConfigMismatch
     from tandem.db.session import session_scope
     from tandem.scheduler.service import SchedulerRefused, install_stop_handlers, run_scheduler
@@ -38,7 +38,7 @@ def run_standalone(verbose: bool, *, force: bool = False) -> None:
     api: list[Any] = []
 
     def on_started(_node_id: str) -> None:
-        api.append(_start_api(cfg))
+        api.append(start_in_thread(cfg, log_level="warning"))
         login = password or f"(see {cfg.home / 'standalone_admin_password.txt'})"
         click.echo(f"  web UI: http://{cfg.api.host}:{cfg.api.port}  login: {username} / {login}\n"
                    f"Ready in {time.monotonic() - started:.1f} s. Press Ctrl-C to stop.")
@@ -53,16 +53,3 @@ def run_standalone(verbose: bool, *, force: bool = False) -> None:
             server.should_exit = True
             thread.join(10)
     click.echo("Stopped.")
-
-
-def _start_api(cfg: Settings) -> tuple[Any, threading.Thread]:
-    import uvicorn
-
-    from tandem.api.app import create_app
-
-    config = uvicorn.Config(create_app(cfg), host=cfg.api.host, port=cfg.api.port, log_level="warning",
-                            timeout_graceful_shutdown=5)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="api-server", daemon=True)
-    thread.start()
-    return server, thread

@@ -102,9 +102,7 @@ class CelerySettings(_Section):
         86400.0, gt=0, description="Redis: seconds before an unacknowledged message is delivered again; "
         "keep it above the longest try."
     )
-    send_task_events: bool = Field(
-        False, description="Workers always send Celery task events (Flower turns them on while it runs anyway)."
-    )
+    send_task_events: bool = Field(True, description="Workers send Celery task events (Flower shows tries from them).")
     extra: dict[str, Any] = Field(default_factory=dict, description="Further Celery settings, passed as-is.")
 
 

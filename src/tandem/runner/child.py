@@ -22,7 +22,8 @@ from tandem.executors.workload import Workload
 from tandem.runner.claim import Claim
 from tandem.runner.crash import record_crash
 from tandem.runner.execute import (
-    Outcome, execute_heartbeating, finish, redirect_output_to, report_final, run_callbacks,
+    Outcome, TryTerminated, execute_heartbeating, finish, raise_terminated, redirect_output_to, report_final,
+    run_callbacks,
 )
 from tandem.runner.logs import TryLog, try_log_path
 from tandem.state import TaskInstanceState
@@ -123,11 +124,16 @@ def _child_main(conn: Connection, workload: Workload, claim: Claim, settings: Se
     try:
         os.setpgid(0, 0)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        release_after_fork()  # never touch the supervisor's sockets; connect anew only if needed
+        # A SIGTERM that arrives before the task's code starts still ends the try as terminated.
+        signal.signal(signal.SIGTERM, raise_terminated)
         trylog = TryLog(try_log_path(settings.log_folder, workload.key, workload.try_number))
-        redirect_output_to(trylog)
-        outcome, prepared = execute_heartbeating(workload, claim, trylog, settings)
+        try:
+            release_after_fork()  # never touch the supervisor's sockets; connect anew only if needed
+            redirect_output_to(trylog)
+            outcome, prepared = execute_heartbeating(workload, claim, trylog, settings)
+        except TryTerminated as e:
+            outcome, prepared = Outcome(TaskInstanceState.FAILED, reason=f"terminated: {e}"), None
+            trylog.line(outcome.reason or "", "ERROR")
         try:
             conn.send(outcome)
             reply = conn.recv() if conn.poll(FINAL_STATE_WAIT) else None

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tandem.executors.workload import Workload
 from tandem.models import DagRun, SerializedDagModel, TaskInstance, TaskTry, XCom, utcnow
-from tandem.orchestration import RetryParams, transition_ti
+from tandem.orchestration import RetryParams, TiKey, transition_ti
 from tandem.state import TaskInstanceState
 
 
@@ -91,13 +91,19 @@ def finish_try(
             {"dag_id": key.dag_id, "run_id": key.run_id, "task_id": key.task_id, "map_index": key.map_index,
              "key": xkey, "value": value, "timestamp": now} for xkey, value in xcoms.items()
         ])
+    close_try_record(session, key, workload.try_number, final, now)
+    return final
+
+
+def close_try_record(session: Session, key: TiKey, try_number: int, final: TaskInstanceState,
+                     now: datetime) -> None:
+    """Copy how a try ended onto its history row (the task instance row holds the truth)."""
     session.execute(
         sa.update(TaskTry)
         .where(TaskTry.dag_id == key.dag_id, TaskTry.run_id == key.run_id, TaskTry.task_id == key.task_id,
-               TaskTry.map_index == key.map_index, TaskTry.try_number == workload.try_number)
+               TaskTry.map_index == key.map_index, TaskTry.try_number == try_number)
         .values(state=final.value, end_date=now)
     )
-    return final
 
 
 def read_retry_params(session: Session, workload: Workload) -> RetryParams:

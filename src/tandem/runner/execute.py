@@ -128,7 +128,7 @@ def redirect_output_to(log: TryLog) -> None:
     sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
 
 
-def _raise_terminated(signum: int, _frame: Any) -> None:
+def raise_terminated(signum: int, _frame: Any) -> None:
     raise TryTerminated(f"received signal {signal.Signals(signum).name}")
 
 
@@ -159,7 +159,7 @@ def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Ou
     """Run the task's code for a claimed try; never raises for anything the task does."""
     from tandem.exceptions import TaskSkipped, TaskTimeout
 
-    previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous_term = signal.signal(signal.SIGTERM, raise_terminated)
     outcome = Outcome(TaskInstanceState.FAILED)
     prepared: Prepared | None = None
     ti: RuntimeTaskInstance | None = None

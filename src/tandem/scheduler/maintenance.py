@@ -15,6 +15,7 @@ from tandem.db.dialects import BaseDialect
 from tandem.models import TaskInstance
 from tandem.orchestration import TiKey, transition_ti, transition_tis
 from tandem.orchestration import RetryParams
+from tandem.runner.claim import close_try_record
 from tandem.runner.logs import append_line
 from tandem.scheduler.dag_data import DagDataCache
 from tandem.state import TaskInstanceState as S
@@ -63,6 +64,7 @@ def repair(session: Session, dialect: BaseDialect, cache: DagDataCache, settings
         final = transition_ti(session, _key(z), S.RUNNING, S.FAILED, try_number=z.try_number,
                               values={"failure_reason": reason}, retry=RetryParams.from_task_data(task), now=now)
         if final is not None:
+            close_try_record(session, _key(z), z.try_number, final, now)
             stats.zombies += 1
             log.warning("%s/%s/%s try %s: %s -> %s", z.dag_id, z.run_id, z.task_id, z.try_number, reason, final)
             append_line(settings.log_folder, _key(z), z.try_number, reason)

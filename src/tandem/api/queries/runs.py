@@ -49,6 +49,6 @@ def read_run(session: Session, dag_id: str, run_id: str) -> DagRun | None:
 def delete_run(session: Session, dag_id: str, run_id: str) -> bool:
     """Delete a run and its task instances, tries and XComs (children first: SQLite may not cascade)."""
     for table in (XCom, TaskTry, TaskInstance):
-        session.execute(sa.delete(table).where(table.dag_id == dag_id, table.run_id == run_id))  # type: ignore[attr-defined]
+        session.execute(sa.delete(table).where(table.dag_id == dag_id, table.run_id == run_id))
     result = session.execute(sa.delete(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -21,7 +21,7 @@ def list_task_instances(session: Session, p: Page, *, dag_id: str | None, run_id
                         task_id: str | None = None, states: list[str] | None = None,
                         pools: list[str] | None = None) -> tuple[list[tuple[TaskInstance, Any]], int]:
     """(task instance, its run's logical date) pairs."""
-    query = sa.select(TaskInstance, DagRun.logical_date).join(
+    query: Any = sa.select(TaskInstance, DagRun.logical_date).join(
         DagRun, sa.and_(DagRun.dag_id == TaskInstance.dag_id, DagRun.run_id == TaskInstance.run_id))
     if dag_id is not None:
         query = query.where(TaskInstance.dag_id == dag_id)
@@ -36,7 +36,7 @@ def list_task_instances(session: Session, p: Page, *, dag_id: str | None, run_id
     query = apply_order(query, p.order_by, ORDER_COLUMNS, [TaskInstance.task_id, TaskInstance.map_index])
     total = int(session.execute(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one())
     rows = [tuple(r) for r in session.execute(query.limit(p.limit).offset(p.offset)).tuples()]
-    return rows, total  # type: ignore[return-value]
+    return rows, total
 
 
 def read_task_instance(session: Session, dag_id: str, run_id: str, task_id: str,

@@ -10,7 +10,8 @@ from tandem.api.auth.roles import RoleName
 from tandem.api.deps import db, require
 from tandem.api.errors import ApiError, not_found
 from tandem.api.queries import secrets as q
-from tandem.api.schemas import actions, responses as r
+from tandem.api.schemas import actions
+from tandem.api.schemas import responses as r
 from tandem.api.schemas.filters import Page, page
 from tandem.crypto import FernetKeyMissing
 from tandem.models import Connection

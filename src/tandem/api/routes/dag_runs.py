@@ -13,7 +13,8 @@ from tandem.api.deps import db, require
 from tandem.api.errors import not_found
 from tandem.api.queries import runs as q
 from tandem.api.routes.task_instances import ti_response
-from tandem.api.schemas import actions, responses as r
+from tandem.api.schemas import actions
+from tandem.api.schemas import responses as r
 from tandem.api.schemas.filters import Page, page
 from tandem.models import DagRun, TaskInstance
 from tandem.orchestration.actions import clear_task_instances, set_dag_run_state

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Path, Request
 from tandem.api.auth.roles import RoleName
 from tandem.api.deps import db, require
 from tandem.api.errors import ApiError, not_found
-from tandem.api.schemas import actions, responses as r
+from tandem.api.schemas import actions
+from tandem.api.schemas import responses as r
 from tandem.api.schemas.filters import Page, page
 from tandem.models import queries as model_queries
 

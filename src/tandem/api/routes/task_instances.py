@@ -10,8 +10,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from tandem.api.auth.roles import RoleName
 from tandem.api.deps import db, require
 from tandem.api.errors import ApiError, not_found
-from tandem.api.queries import dags as dag_queries, runs as run_queries, task_instances as q
-from tandem.api.schemas import actions, responses as r
+from tandem.api.queries import dags as dag_queries
+from tandem.api.queries import runs as run_queries
+from tandem.api.queries import task_instances as q
+from tandem.api.schemas import actions
+from tandem.api.schemas import responses as r
 from tandem.api.schemas.filters import MAX_INT, Page, page
 from tandem.models import TaskInstance, TaskTry
 from tandem.orchestration import TiKey
@@ -82,9 +85,9 @@ def get_task_instances(
 def get_mapped_task_instances(request: Request, dag_id: str, dag_run_id: str, task_id: str,
                               p: Annotated[Page, Depends(page)]) -> r.TaskInstanceCollection:
     with db(request) as session:
-        rows, total = q.list_task_instances(session, p, dag_id=dag_id, run_id=dag_run_id, task_id=task_id)
+        rows, _ = q.list_task_instances(session, p, dag_id=dag_id, run_id=dag_run_id, task_id=task_id)
         items = [ti_response(ti, d) for ti, d in rows if ti.map_index >= 0]
-        return r.TaskInstanceCollection(task_instances=items, total_entries=len(items) if items else 0)
+        return r.TaskInstanceCollection(task_instances=items, total_entries=len(items))
 
 
 @router.get(TI_PATH + "/tries", response_model=r.TaskTryCollection, dependencies=[viewer])

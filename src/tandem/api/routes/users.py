@@ -7,12 +7,14 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Request
 
-from tandem.api.auth import tokens, users as q
+from tandem.api.auth import tokens
+from tandem.api.auth import users as q
 from tandem.api.auth.identity import Identity
 from tandem.api.auth.roles import RoleName
 from tandem.api.deps import db, require
 from tandem.api.errors import not_found
-from tandem.api.schemas import actions, responses as r
+from tandem.api.schemas import actions
+from tandem.api.schemas import responses as r
 from tandem.api.schemas.filters import Page, page
 from tandem.models.user import Role, User
 

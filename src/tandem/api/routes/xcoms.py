@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Path, Request
 from tandem.api.auth.roles import RoleName
 from tandem.api.deps import db, require
 from tandem.api.errors import not_found
-from tandem.api.queries import runs as run_queries, task_instances as q
+from tandem.api.queries import runs as run_queries
+from tandem.api.queries import task_instances as q
 from tandem.api.routes.task_instances import TI_PATH, MapIndex
 from tandem.api.schemas import responses as r
 from tandem.api.schemas.filters import Page, page

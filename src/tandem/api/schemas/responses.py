@@ -248,7 +248,7 @@ class PoolCollection(BaseModel):
     total_entries: int
 
 
-class ImportError(BaseModel):  # noqa: A001  (Airflow's schema name)
+class ImportError(BaseModel):
     import_error_id: int
     timestamp: datetime
     filename: str

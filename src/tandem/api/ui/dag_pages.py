@@ -13,7 +13,8 @@ from tandem.api.auth.identity import Identity
 from tandem.api.auth.roles import RoleName
 from tandem.api.deps import db
 from tandem.api.errors import not_found
-from tandem.api.queries import dags as dag_queries, runs as run_queries
+from tandem.api.queries import dags as dag_queries
+from tandem.api.queries import runs as run_queries
 from tandem.api.schemas.filters import Page
 from tandem.api.ui.access import page_for
 from tandem.api.ui.graph import layout

@@ -25,7 +25,7 @@ class GraphNode:
     order: float = 0.0
     x: float = 0.0
     y: float = 0.0
-    state: str = "none"
+    status: str = "none"  # the summary state of its tasks in the chosen run
 
 
 @dataclass
@@ -60,7 +60,7 @@ def _representative(task: dict[str, Any], groups: dict[str, dict[str, Any]], exp
     for group in _ancestors(task.get("task_group") or "", groups):
         if group not in expanded:
             return f"group:{group}"
-    return task["task_id"]
+    return str(task["task_id"])
 
 
 def _task_layers(tasks: list[dict[str, Any]]) -> dict[str, int]:
@@ -95,7 +95,7 @@ def layout(data: dict[str, Any], expanded: set[str], states: dict[str, str] | No
         if states is not None:
             from tandem.api.ui.grid import summary_state
 
-            node.state = summary_state([states[m] for m in node.members if m in states])
+            node.status = summary_state([states[m] for m in node.members if m in states])
     edges = [_edge(nodes[a], nodes[b]) for a, b in edge_pairs]
     frames = _frames(nodes, groups, expanded)
     width = max((n.x + NODE_W for n in nodes.values()), default=0) + PAD

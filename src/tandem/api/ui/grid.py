@@ -98,9 +98,10 @@ def build_grid(session: Session, dag_id: str, data: dict[str, Any], *, limit: in
         for index in range(width):
             child_cells = []
             for run in runs:
-                ti = next((t for t in by_key.get((task_id, run.run_id), []) if t.map_index == index), None)
-                child_cells.append(Cell(run.run_id, ti.state if ti else "absent", index,
-                                        duration=ti.duration if ti else None, try_number=ti.try_number if ti else 0))
+                found = next((t for t in by_key.get((task_id, run.run_id), []) if t.map_index == index), None)
+                child_cells.append(Cell(run.run_id, found.state if found else "absent", index,
+                                        duration=found.duration if found else None,
+                                        try_number=found.try_number if found else 0))
             row.children.append(Row(f"{task_id} [{index}]", group, row.depth + 1, False, child_cells))
         rows.append(row)
     return Grid(runs, rows)

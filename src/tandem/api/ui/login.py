@@ -10,7 +10,12 @@ from starlette.responses import RedirectResponse, Response
 
 from tandem.api.auth.roles import RoleName
 from tandem.api.auth.session import (
-    COOKIE_NAME, MAX_AGE, check_login_form_token, encode_session, login_form_token, new_session,
+    COOKIE_NAME,
+    MAX_AGE,
+    check_login_form_token,
+    encode_session,
+    login_form_token,
+    new_session,
 )
 from tandem.api.auth.users import authenticate
 from tandem.api.deps import db, get_settings, require
@@ -31,7 +36,7 @@ def _login_page(request: Request, target: str, error: str = "", status: int = 20
 
 
 @router.get("/login")
-def login_form(request: Request, next: str | None = None) -> Response:  # noqa: A002  (Airflow's name)
+def login_form(request: Request, next: str | None = None) -> Response:
     return _login_page(request, safe_next(next))
 
 
@@ -48,7 +53,7 @@ def _check_credentials(request: Request, username: str, password: str) -> tuple[
 async def login(request: Request, username: Annotated[str, Form(max_length=256)] = "",
                 password: Annotated[str, Form(max_length=4096)] = "",
                 login_token: Annotated[str, Form(max_length=500)] = "",
-                next: Annotated[str, Form(max_length=2000)] = "/dags") -> Response:  # noqa: A002
+                next: Annotated[str, Form(max_length=2000)] = "/dags") -> Response:
     settings = get_settings(request)
     target = safe_next(next)
     if not check_login_form_token(settings.api.secret_key, login_token):

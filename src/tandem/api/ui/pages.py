@@ -11,7 +11,8 @@ from starlette.responses import RedirectResponse, Response
 from tandem.api.auth.identity import Identity
 from tandem.api.auth.roles import RoleName
 from tandem.api.deps import db, get_settings
-from tandem.api.queries import cluster as cluster_queries, dags as dag_queries
+from tandem.api.queries import cluster as cluster_queries
+from tandem.api.queries import dags as dag_queries
 from tandem.api.schemas.filters import Page
 from tandem.api.ui import admin_pages, dag_pages, login, task_pages
 from tandem.api.ui.access import page_for

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
@@ -12,7 +12,9 @@ from tandem.api.auth.identity import Identity
 from tandem.api.auth.roles import RoleName
 from tandem.api.deps import db
 from tandem.api.errors import not_found
-from tandem.api.queries import dags as dag_queries, runs as run_queries, task_instances as q
+from tandem.api.queries import dags as dag_queries
+from tandem.api.queries import runs as run_queries
+from tandem.api.queries import task_instances as q
 from tandem.api.schemas.filters import MAX_INT
 from tandem.api.ui.access import page_for
 from tandem.api.ui.render import render
@@ -43,7 +45,7 @@ def task_instance(request: Request, dag_id: str, run_id: str, task_id: str,
         mapped = list(session.execute(sa.select(TaskInstance.map_index, TaskInstance.state).where(
             TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id, TaskInstance.task_id == task_id,
             TaskInstance.map_index >= 0).order_by(TaskInstance.map_index)).tuples())
-    task = next((t for t in data.get("tasks", []) if t["task_id"] == task_id), {})
+    task: dict[str, Any] = next((t for t in data.get("tasks", []) if t["task_id"] == task_id), {})
     shown_try = try_number or max(ti.try_number, 1)
     return render(request, "task_instance.html", who, dag=dag, data=data, run=run, ti=ti, task=task, tries=tries,
                   xcoms=xcoms, mapped=mapped, try_number=shown_try, try_numbers=list(range(1, max(ti.try_number, 1) + 1)),

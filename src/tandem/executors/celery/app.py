@@ -48,11 +48,15 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # meanwhile (the claim would refuse it, but it would be noise on every long try).
         "broker_transport_options": {"visibility_timeout": cfg.visibility_timeout},
         "worker_send_task_events": cfg.send_task_events,
-        "task_send_sent_event": cfg.send_task_events,
+        # No "task-sent" events: they cost the scheduler a publish per try, and they name the task
+        # by its generic name where workers' events use the "<dag_id>.<task_id>" shadow name.
+        "task_send_sent_event": False,
         "broker_connection_retry_on_startup": True,
         # Running tries carry on when the broker goes away; their outcome is in the DB.
         "worker_cancel_long_running_tasks_on_connection_loss": False,
         "enable_utc": True,
+        # Pool processes keep the real stdout/stderr: each try points them at its own log file.
+        "worker_redirect_stdouts": False,
         **LOCKED,
     }
     for key, value in cfg.extra.items():
@@ -68,7 +72,9 @@ def _check_extra_key(key: str, value: Any) -> None:
     from celery.app.defaults import DEFAULTS
 
     if key in LOCKED and value != LOCKED[key]:
-        raise ConfigError(f"celery.extra.{key}: Tandem requires {LOCKED[key]!r} (its delivery guarantees rest on it)")
+        raise ConfigError(
+            f"celery.extra.{key}: Tandem requires {LOCKED[key]!r} (its delivery guarantees rest on it)"
+        )
     if key not in DEFAULTS:
         close = difflib.get_close_matches(key, list(DEFAULTS), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else " (see Celery's configuration reference)"
@@ -87,6 +93,12 @@ def create_app(settings: Settings | None = None) -> Celery:
     tasks.register(app)
     worker.connect_signals()
     return app
+
+
+def close_app(app: Celery) -> None:
+    """Close the app's broker connections (``Celery.close`` only forgets them)."""
+    app.pool.force_close_all()
+    app.close()
 
 
 _app: Celery | None = None

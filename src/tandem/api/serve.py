@@ -1,0 +1,46 @@
+"""Running the app under uvicorn: in the foreground (``tandem api-server``) or in a thread
+(``tandem standalone``)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import uvicorn
+
+from tandem.config import Settings
+
+
+def _options(settings: Settings, log_level: str | None) -> dict[str, Any]:
+    return {"host": settings.api.host, "port": settings.api.port,
+            "log_level": log_level or settings.logging.level.lower(),
+            # Do not hang on idle keep-alive connections when told to stop.
+            "timeout_graceful_shutdown": 5, "proxy_headers": True}
+
+
+def build_server(settings: Settings, *, log_level: str | None = None) -> uvicorn.Server:
+    """One process serving the app, registered as an ``api-server`` node while it runs."""
+    from tandem.api.app import create_app
+
+    return uvicorn.Server(uvicorn.Config(create_app(settings, register_node=True), **_options(settings, log_level)))
+
+
+def serve(settings: Settings, *, log_level: str | None = None) -> None:
+    """Serve until SIGINT/SIGTERM; with ``api.workers`` > 1, as that many worker processes."""
+    if settings.api.workers == 1:
+        build_server(settings, log_level=log_level).run()
+        return
+    # Each worker process builds its own app (and node row) from the same settings source.
+    uvicorn.run("tandem.api.app:app_from_environment", factory=True, workers=settings.api.workers,
+                **_options(settings, log_level))
+
+
+def start_in_thread(settings: Settings, *, log_level: str | None = None) -> tuple[uvicorn.Server, threading.Thread]:
+    """Start serving in a daemon thread; stop with ``server.should_exit = True`` then ``thread.join()``.
+
+    uvicorn installs no signal handlers off the main thread, so the caller keeps its own.
+    """
+    server = build_server(settings, log_level=log_level)
+    thread = threading.Thread(target=server.run, name="tandem-api-server", daemon=True)
+    thread.start()
+    return server, thread

@@ -1,0 +1,128 @@
+"""CeleryExecutor: each workload becomes a Celery message on the queue its task names.
+
+The scheduler side of the Celery executor. It sends, and it listens for "finished" notices
+so that the scheduler wakes as soon as a worker ends a try; it keeps no record of what it
+sent, because the metadata DB already has it:
+
+- a try whose message is lost (broker restarted without persistence) stays queued and a
+  scheduler re-queues it after ``scheduler.queued_timeout``;
+- a message that cannot be sent at all is reported as ``lost`` at once, and the scheduler
+  puts the try back to scheduled;
+- a message delivered twice, or to a worker that dies, is harmless: the runner's claim lets
+  one delivery run the try, and a dead worker's try becomes a zombie that is retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from tandem.executors.base import BaseExecutor, ExecutorStart
+from tandem.executors.workload import Event, Workload
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+    from tandem.config import Settings
+    from tandem.executors.celery.events import EventListener
+
+log = logging.getLogger(__name__)
+
+#: Publishing one message gives up after about this long when the broker is away.
+SEND_RETRY = {"max_retries": 2, "interval_start": 0.0, "interval_step": 0.5, "interval_max": 1.0}
+#: After a failed send, later workloads are reported lost without trying for this many seconds.
+BROKER_DOWN_PAUSE = 2.0
+
+
+class CeleryExecutor(BaseExecutor):
+    """Sends workloads to ``tandem worker`` processes through the Celery broker."""
+
+    name = "celery"
+    is_local = False
+    supports_adoption = True
+
+    def __init__(self) -> None:
+        self._app: Celery | None = None
+        self._listener: EventListener | None = None
+        self._settings: Settings | None = None
+        self._node_id = ""
+        self._parallelism = 0
+        self._lost: list[Event] = []
+        self._broker_down_until = 0.0
+
+    def start(self, start: ExecutorStart) -> None:
+        from tandem.executors.celery.app import create_app
+        from tandem.executors.celery.events import EventListener
+
+        self._settings = start.settings
+        self._node_id = start.node_id
+        self._parallelism = start.parallelism
+        self._app = create_app(start.settings)
+        cfg = start.settings.celery
+        self._listener = EventListener(
+            cfg.broker_url, start.node_id, self._app.conf.broker_transport_options or {}
+        )
+        # Listen before the first submit, so no notice of our own tries is missed.
+        self._listener.wait(0.0)
+
+    def open_slots(self) -> int:
+        """``parallelism`` minus this scheduler's tries still queued or running (per the DB)."""
+        from tandem.db.session import session_scope
+        from tandem.models import TaskInstance
+        from tandem.state import TaskInstanceState
+
+        with session_scope() as session:
+            busy = session.execute(
+                sa.select(sa.func.count())
+                .select_from(TaskInstance)
+                .where(
+                    TaskInstance.queued_by == self._node_id,
+                    TaskInstance.state.in_([TaskInstanceState.QUEUED.value, TaskInstanceState.RUNNING.value]),
+                )
+            ).scalar_one()
+        return self._parallelism - int(busy)
+
+    def submit(self, workloads: Sequence[Workload]) -> None:
+        from tandem.executors.celery.app import TASK_NAME
+
+        assert self._app is not None and self._settings is not None, "CeleryExecutor.start() first"
+        default_queue = self._settings.celery.default_queue
+        for workload in workloads:
+            if time.monotonic() < self._broker_down_until:
+                self._lost.append(Event(workload, "lost", "the Celery broker is unreachable"))
+                continue
+            try:
+                self._app.send_task(
+                    TASK_NAME,
+                    args=[workload.to_dict()],
+                    queue=workload.queue or default_queue,
+                    retry=True,
+                    retry_policy=SEND_RETRY,
+                    # Shown by Flower and `celery inspect` instead of the generic task name.
+                    shadow=f"{workload.dag_id}.{workload.task_id}",
+                )
+            except Exception as e:  # noqa: BLE001 - kombu raises transport-specific errors
+                log.error("could not send %s to the Celery broker: %s", workload, e)
+                self._lost.append(Event(workload, "lost", f"could not send to the broker: {e}"))
+                self._broker_down_until = time.monotonic() + BROKER_DOWN_PAUSE
+
+    def poll(self, timeout: float = 0.0) -> list[Event]:
+        assert self._listener is not None, "CeleryExecutor.start() first"
+        events, self._lost = self._lost, []
+        events.extend(self._listener.wait(0.0 if events else timeout))
+        return events
+
+    def shutdown(self, wait: bool = True) -> None:
+        # Tries run on the workers, which carry on without us: nothing to wait for here.
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        if self._app is not None:
+            from tandem.executors.celery.app import close_app
+
+            close_app(self._app)
+            self._app = None

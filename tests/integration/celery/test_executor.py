@@ -1,0 +1,111 @@
+"""CeleryExecutor on a real broker: routing by queue, sending failures, open slots from the DB."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from kombu import Connection
+from sqlalchemy.engine import Engine
+
+from tandem.config import get_settings
+from tandem.db.session import session_scope
+from tandem.executors.base import ExecutorStart
+from tandem.executors.celery.app import TASK_NAME
+from tandem.executors.celery.executor import CeleryExecutor
+from tandem.executors.workload import Workload
+from tandem.models import DagRun, TaskInstance
+from tests.integration.celery.support import Broker, isolated_broker
+
+__all__ = ["isolated_broker"]
+
+
+@pytest.fixture
+def executor(isolated_broker: Broker, engine: Engine) -> Iterator[CeleryExecutor]:
+    executor = CeleryExecutor()
+    executor.start(ExecutorStart(settings=get_settings(), node_id="scheduler-1", parallelism=10))
+    try:
+        yield executor
+    finally:
+        executor.shutdown()
+
+
+def receive(broker: Broker, queue: str) -> tuple[dict[str, Any], list[Any]]:
+    """Take one Celery message off ``queue``: its headers and its body ``[args, kwargs, embed]``."""
+    options = broker.extra.get("broker_transport_options", {})
+    with Connection(broker.url, transport_options=options) as conn:
+        simple = conn.SimpleQueue(queue)
+        try:
+            message = simple.get(timeout=10)
+            message.ack()
+            return dict(message.headers), message.decode()
+        finally:
+            simple.close()
+
+
+@pytest.mark.parametrize("isolated_broker", ["redis", "rabbitmq"], indirect=True)
+def test_each_workload_goes_to_its_queue_as_data(executor: CeleryExecutor, isolated_broker: Broker) -> None:
+    # Given a workload for each queue
+    light = Workload("d", "r", "light", -1, 1, queue="default")
+    heavy = Workload("d", "r", "heavy", 2, 3, queue="heavy", execution_timeout=30.0)
+
+    # When they are submitted
+    executor.submit([light, heavy])
+
+    # Then each is a message on its own queue, carrying the workload and nothing else
+    for workload in (heavy, light):
+        headers, (args, kwargs, _) = receive(isolated_broker, workload.queue)
+        assert headers["task"] == TASK_NAME and headers["shadow"] == f"d.{workload.task_id}"
+        assert args == [workload.to_dict()] and kwargs == {}
+    assert executor.poll(0.0) == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_unreachable_broker_reports_workloads_lost_without_raising(
+    tandem_home: Any, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TANDEM__CELERY__BROKER_URL", "redis://127.0.0.1:1/0")
+    from tandem.config import reset_settings
+
+    reset_settings()
+    executor = CeleryExecutor()
+    executor.start(ExecutorStart(settings=get_settings(), node_id="scheduler-1", parallelism=10))
+    try:
+        workloads = [Workload("d", "r", f"t{i}", -1, 1) for i in range(3)]
+        started = time.monotonic()
+        executor.submit(workloads)
+        events = executor.poll(5.0)
+        assert time.monotonic() - started < 15
+        assert [(e.workload, e.kind) for e in events] == [(w, "lost") for w in workloads]
+        assert all("broker" in e.detail for e in events)
+    finally:
+        executor.shutdown()
+
+
+@pytest.mark.parametrize("isolated_broker", ["redis"], indirect=True)
+def test_open_slots_count_this_schedulers_unfinished_tries(executor: CeleryExecutor, engine: Engine) -> None:
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        session.add(
+            DagRun(
+                dag_id="d", run_id="r", logical_date=now, run_after=now, run_type="manual", state="running"
+            )
+        )
+        session.flush()
+        for i, (state, queued_by) in enumerate(
+            [
+                ("queued", "scheduler-1"),
+                ("running", "scheduler-1"),
+                ("success", "scheduler-1"),
+                ("running", "scheduler-2"),
+            ]
+        ):
+            session.add(
+                TaskInstance(
+                    dag_id="d", run_id="r", task_id=f"t{i}", map_index=-1, state=state, queued_by=queued_by
+                )
+            )
+    assert executor.open_slots() == 10 - 2
