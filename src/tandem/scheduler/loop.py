@@ -24,6 +24,7 @@ from tandem.executors.base import BaseExecutor
 from tandem.executors.workload import Event, Workload
 from tandem.models import utcnow
 from tandem.orchestration import transition_ti
+from tandem.scheduler.callbacks import CallbackRunner
 from tandem.scheduler.critical_section import LockBusy, queue_task_instances
 from tandem.scheduler.dag_data import DagDataCache
 from tandem.scheduler.dagruns import create_scheduled_runs, start_queued_runs
@@ -66,6 +67,7 @@ class Scheduler:
         self.node_id = node_id
         self.dialect = dialect_for(engine.url.render_as_string(hide_password=False))
         self.cache = DagDataCache(max_age=1.0)
+        self.callbacks = CallbackRunner(settings)
         self._last_repair = 0.0
         self._last_heartbeat = 0.0
         self._lost: list[Workload] = []
@@ -88,6 +90,8 @@ class Scheduler:
                                                   cfg.max_dagruns_per_loop, only=self.only)
             s = schedule_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop, only=self.only)
             stats.scheduled, stats.finished_runs = s.scheduled, s.finished_runs
+        if s.callbacks:  # only once the run's final state is committed
+            self.callbacks.start(s.callbacks)
         workloads = self._queue(now)
         stats.queued = len(workloads)
         if workloads:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from tandem.db.dialects import BaseDialect
 from tandem.models import DagRun, TaskInstance, XCom
 from tandem.orchestration import TiKey, transition_run, transition_tis
+from tandem.scheduler.callbacks import DagCallback, wanted
 from tandem.scheduler.dag_data import DagData, DagDataCache
 from tandem.scheduler.dagruns import task_instance_rows
 from tandem.scheduler.deps import Plan, TiView, plan_run
@@ -29,6 +30,7 @@ class ScheduleStats:
     runs: int = 0
     scheduled: int = 0
     finished_runs: int = 0
+    callbacks: list[DagCallback] = field(default_factory=list)
 
 
 def schedule_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, now: datetime,
@@ -69,8 +71,9 @@ def schedule_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, n
         if run.dag_hash != dag.dag_hash:
             run_tis = _verify_integrity(session, run, dag, run_tis)
         if _timed_out(run, dag, now):
-            _fail_timed_out(session, run, run_tis, now)
-            stats.finished_runs += 1
+            if _fail_timed_out(session, run, run_tis, now):
+                stats.finished_runs += 1
+                stats.callbacks += wanted(dag.data, run.dag_id, run.run_id, False, "dagrun_timeout exceeded")
             continue
         plan = plan_run(dag, run_tis, signals[(run.dag_id, run.run_id)], now)
         stats.scheduled += _apply(session, run, dag, plan, now)
@@ -78,6 +81,9 @@ def schedule_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, n
             new = DagRunState.SUCCESS if plan.run_state == S.SUCCESS else DagRunState.FAILED
             if transition_run(session, run.dag_id, run.run_id, DagRunState.RUNNING, new, now=now):
                 stats.finished_runs += 1
+                succeeded = new == DagRunState.SUCCESS
+                stats.callbacks += wanted(dag.data, run.dag_id, run.run_id, succeeded,
+                                          "all tasks done" if succeeded else "a leaf task failed")
                 log.info("DAG run %s/%s finished: %s", run.dag_id, run.run_id, new.value)
         run.last_scheduling_decision = now
     return stats
@@ -166,8 +172,9 @@ def _timed_out(run: DagRun, dag: DagData, now: datetime) -> bool:
     return bool(timeout and run.start_date and now - run.start_date > timedelta(seconds=timeout))
 
 
-def _fail_timed_out(session: Session, run: DagRun, tis: list[TiView], now: datetime) -> None:
+def _fail_timed_out(session: Session, run: DagRun, tis: list[TiView], now: datetime) -> bool:
     unfinished = [TiKey(run.dag_id, run.run_id, t.task_id, t.map_index) for t in tis if S(t.state) in TI_UNFINISHED]
     transition_tis(session, unfinished, TI_UNFINISHED, S.SKIPPED, now=now)
-    transition_run(session, run.dag_id, run.run_id, DagRunState.RUNNING, DagRunState.FAILED, now=now)
+    failed = transition_run(session, run.dag_id, run.run_id, DagRunState.RUNNING, DagRunState.FAILED, now=now)
     log.warning("DAG run %s/%s failed: dagrun_timeout exceeded", run.dag_id, run.run_id)
+    return failed

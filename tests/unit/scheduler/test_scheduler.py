@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -260,3 +261,25 @@ with DAG("branchy", schedule=None, start_date=datetime(2024, 1, 1)) as d:
     assert harness.states("branchy", run_id) == {
         "pick": "success", "left": "success", "right": "skipped", "after_right": "skipped", "join": "success",
     }
+
+
+def test_dag_callbacks_run_once_the_run_ends(harness: Harness, tmp_path) -> None:
+    marker = tmp_path / "callbacks.txt"
+    harness.add_dag("with_callbacks", f"""
+def note(event):
+    def callback(context):
+        with open({str(marker)!r}, "a") as f:
+            f.write(f"{{event}} {{context['run_id']}} {{context['reason']}}\\n")
+    return callback
+
+with DAG("with_callbacks", schedule=None, start_date=datetime(2024, 1, 1),
+         on_success_callback=note("success"), on_failure_callback=note("failure")) as d:
+    EmptyOperator(task_id="t")
+""")
+    scheduler = harness.scheduler()
+    run_id = harness.trigger("with_callbacks", scheduler)
+    assert harness.drive(scheduler, "with_callbacks", run_id) == "success"
+    deadline = time.monotonic() + 20
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.read_text() == f"success {run_id} all tasks done\n"
