@@ -66,7 +66,7 @@ def main() -> int:
     parser.add_argument("--schedulers", default="1,2,3")
     parser.add_argument("--runs", type=int, default=5, help="runs of bench_fanout (201 tasks each)")
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--parallelism", type=int, default=16)
+    parser.add_argument("--parallelism", type=int, default=32, help="core.parallelism (Tandem default 32)")
     args = parser.parse_args()
     results: dict[str, Any] = {"when": datetime.now(UTC).isoformat(), "runs": args.runs, "results": []}
     for n in (int(x) for x in args.schedulers.split(",")):
