@@ -32,6 +32,9 @@ from typing import Any
 import sqlalchemy as sa
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from core_bench import write_results
+
 POSTGRES_ADMIN = os.environ.get(
     "TANDEM_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -277,10 +280,7 @@ def main() -> int:
         "runs": [bench(e, b, args) for e, b in configs],
     }
     print_table(results)
-    out = HERE / "results" / f"celery-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"\nwritten to {out}")
+    write_results("celery", results)
     return 0
 
 

@@ -7,7 +7,6 @@ usage: python bench/cluster_bench.py [--schedulers 1,2,3] [--runs 5] [--repeats 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import statistics
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from core_bench import HERE, Cluster, _ts  # noqa: E402
+from core_bench import Cluster, _ts, write_results
 
 
 def measure(schedulers: int, runs: int, parallelism: int) -> dict[str, Any]:
@@ -80,10 +79,7 @@ def main() -> int:
     for r in results["results"]:
         print(f"{r['schedulers']:>10} {r['median_tis_per_s']:>14.1f} "
               f"{', '.join(str(s['tis_per_s']) for s in r['samples']):>20}  {r['samples'][0]['queued_by_scheduler']}")
-    out = HERE / "results" / f"cluster-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"\nwritten to {out}")
+    write_results("cluster", results)
     return 0
 
 

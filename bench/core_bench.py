@@ -225,15 +225,20 @@ def main() -> int:
         print("benchmarking standalone start-up ...", file=sys.stderr)
         results["standalone"] = bench_standalone(args.parallelism)
     print_table(results)
-    out = HERE / "results" / f"core-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"\nwritten to {out}")
+    write_results("core", results)
     return 0
 
 
+def write_results(prefix: str, results: dict[str, Any]) -> None:
+    """Keep the raw figures as ``bench/results/<prefix>-<UTC time>.json``."""
+    out = HERE / "results" / f"{prefix}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print(f"\nwritten to {out}")
+
+
 def print_table(results: dict[str, Any]) -> None:
-    med = lambda rows, k: statistics.median(r[k] for r in rows)  # noqa: E731
+    med = lambda rows, k: statistics.median(r[k] for r in rows)
     print(f"\n{'figure':<44}" + "".join(f"{r['db']:>12}" for r in results["runs"]) + f"{'Airflow':>12}")
     lines = [
         ("chain wall s (30 tasks)", lambda r: med(r["chain"], "wall_s"), 32.8),

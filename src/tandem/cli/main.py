@@ -24,7 +24,19 @@ def version() -> None:
 
 def _register() -> None:
     from tandem.cli import (
-        api_server, cluster, config_cmd, connections, dags, db, pools, roles, runs, tasks, users, variables, worker,
+        api_server,
+        cluster,
+        config_cmd,
+        connections,
+        dags,
+        db,
+        pools,
+        roles,
+        runs,
+        tasks,
+        users,
+        variables,
+        worker,
     )
 
     for module in (roles, db, dags, tasks, runs, variables, connections, pools, config_cmd, worker, api_server, users,

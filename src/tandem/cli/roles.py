@@ -8,7 +8,6 @@ import click
 
 from tandem.cli.common import CliError, engine, settings, setup_logging
 
-
 force_option = click.option(
     "--force", is_flag=True,
     help="Join even if this node's cluster-wide config differs from the cluster's (marked divergent).",

@@ -4,6 +4,13 @@ Every node of a cluster reads the same file; environment variables override it k
 Settings are read at call time (``get_settings()``) or passed to constructors, never at import.
 """
 
-from tandem.config.settings import ConfigError, Settings, get_settings, load_settings, reset_settings, tandem_home
+from tandem.config.settings import (
+    ConfigError,
+    Settings,
+    get_settings,
+    load_settings,
+    reset_settings,
+    tandem_home,
+)
 
 __all__ = ["ConfigError", "Settings", "get_settings", "load_settings", "reset_settings", "tandem_home"]

@@ -22,7 +22,7 @@ with DAG("example_branching", schedule=None, start_date=datetime(2024, 1, 1), ta
     large = EmptyOperator(task_id="large")
     sized = EmptyOperator(task_id="sized", trigger_rule="one_success")
 
-    proceed = ShortCircuitOperator(task_id="proceed_if_any", python_callable=lambda: [])
+    proceed = ShortCircuitOperator(task_id="proceed_if_any", python_callable=list)
     never = EmptyOperator(task_id="never_runs")
 
     choose >> [weekday, weekend] >> join

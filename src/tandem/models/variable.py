@@ -5,7 +5,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tandem.config import get_settings
 from tandem.crypto import decrypt, encrypt
-
 from tandem.models.base import Base, LongText
 
 

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from tandem.models import DagRun, SerializedDagModel, TaskInstance, utcnow
 from tandem.orchestration.transition import TiKey, transition_run, transition_tis
-from tandem.state import RUN_TERMINAL, DagRunState, TaskInstanceState as S
+from tandem.state import RUN_TERMINAL, DagRunState
+from tandem.state import TaskInstanceState as S
 
 
 def _downstream_closure(tasks: list[dict], roots: set[str]) -> set[str]:

@@ -23,7 +23,13 @@ from tandem.executors.workload import Workload
 from tandem.runner.claim import Claim
 from tandem.runner.crash import record_crash
 from tandem.runner.execute import (
-    Outcome, TryTerminated, execute_heartbeating, finish, raise_terminated, redirect_output_to, report_final,
+    Outcome,
+    TryTerminated,
+    execute_heartbeating,
+    finish,
+    raise_terminated,
+    redirect_output_to,
+    report_final,
     run_callbacks,
 )
 from tandem.runner.logs import TryLog, try_log_path

@@ -17,7 +17,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from tandem.config import Settings
-from tandem.db.session import session_scope
 from tandem.executors.workload import Workload
 from tandem.runner.child import TryChild, fork_try
 from tandem.runner.execute import claim_many, default_hostname, finish_many, log_claim
@@ -37,9 +36,9 @@ def warm_up() -> None:
     import jinja2
     import jsonschema  # noqa: F401
 
-    import tandem.dag_processing.parser  # noqa: F401
-    import tandem.sdk.context  # noqa: F401
-    import tandem.sdk.params  # noqa: F401
+    import tandem.dag_processing.parser
+    import tandem.sdk.context
+    import tandem.sdk.params
     import tandem.sdk.templating  # noqa: F401
     from tandem.exceptions import TaskSkipped  # noqa: F401
 

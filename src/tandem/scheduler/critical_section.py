@@ -17,7 +17,8 @@ from tandem.executors.workload import Workload
 from tandem.models import DagRun, Lock, Pool, TaskInstance
 from tandem.orchestration import TiKey, transition_tis
 from tandem.scheduler.dag_data import DagDataCache
-from tandem.state import TI_OCCUPYING, DagRunState, TaskInstanceState as S
+from tandem.state import TI_OCCUPYING, DagRunState
+from tandem.state import TaskInstanceState as S
 
 LOCK_NAME = "scheduler_critical_section"
 _OCCUPYING = [s.value for s in TI_OCCUPYING]

@@ -15,7 +15,8 @@ from typing import Any
 from tandem.orchestration import TiKey
 from tandem.scheduler.dag_data import DagData
 from tandem.scheduler.trigger_rules import Decision, decide
-from tandem.state import TI_TERMINAL, TaskInstanceState as S
+from tandem.state import TI_TERMINAL
+from tandem.state import TaskInstanceState as S
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,7 @@ from tandem.cluster.nodes import declare_dead
 from tandem.config import Settings
 from tandem.db.dialects import BaseDialect
 from tandem.models import TaskInstance
-from tandem.orchestration import TiKey, transition_ti, transition_tis
-from tandem.orchestration import RetryParams
+from tandem.orchestration import RetryParams, TiKey, transition_ti, transition_tis
 from tandem.runner.claim import close_try_record
 from tandem.runner.logs import append_line
 from tandem.scheduler.dag_data import DagDataCache

@@ -18,7 +18,8 @@ from tandem.scheduler.callbacks import DagCallback, wanted
 from tandem.scheduler.dag_data import DagData, DagDataCache
 from tandem.scheduler.dagruns import task_instance_rows
 from tandem.scheduler.deps import Plan, TiView, plan_run
-from tandem.state import TI_UNFINISHED, DagRunState, TaskInstanceState as S
+from tandem.state import TI_UNFINISHED, DagRunState
+from tandem.state import TaskInstanceState as S
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def schedule_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, n
 
 
 def _apply(session: Session, run: DagRun, dag: DagData, plan: Plan, now: datetime) -> int:
-    keys = lambda items: plan.keys(run.dag_id, run.run_id, items)  # noqa: E731
+    keys = lambda items: plan.keys(run.dag_id, run.run_id, items)
     for task_id in plan.expand:
         plan.schedule.extend(_expand(session, run, dag, task_id, now))
     if plan.check_past:

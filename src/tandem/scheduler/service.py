@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import multiprocessing as mp
+import os
 import signal
 import socket
 import threading

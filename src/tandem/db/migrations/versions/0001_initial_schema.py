@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 import tandem.models.base
-from sqlalchemy.dialects import mysql
 
 revision = '0001'
 down_revision = None
