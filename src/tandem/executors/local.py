@@ -75,8 +75,9 @@ class LocalExecutor(BaseExecutor):
     def poll(self, timeout: float = 0.0) -> list[Event]:
         events: list[Event] = []
         self._replace_dead(events)
-        for conn in wait([s.conn for s in self._supervisors], timeout):
-            sup = next(s for s in self._supervisors if s.conn is conn)
+        for ready in wait([s.conn for s in self._supervisors], timeout):
+            sup = next(s for s in self._supervisors if s.conn is ready)
+            conn = sup.conn
             try:
                 while conn.poll():
                     kind, data, detail = conn.recv()

@@ -111,7 +111,8 @@ def read_retry_params(session: Session, workload: Workload) -> RetryParams:
     data = session.execute(
         sa.select(SerializedDagModel.data).where(SerializedDagModel.dag_id == workload.dag_id)
     ).scalar_one_or_none()
-    task = next((t for t in (data or {}).get("tasks", []) if t["task_id"] == workload.task_id), {})
+    tasks: list[dict[str, Any]] = (data or {}).get("tasks", [])
+    task = next((t for t in tasks if t["task_id"] == workload.task_id), {})
     return RetryParams.from_task_data(task)
 
 

@@ -204,7 +204,7 @@ def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskI
     from tandem.sdk.params import validate_conf
 
     dag = load_dag(workload.fileloc, workload.dag_id)
-    task = dag.get_task(workload.task_id)
+    task: Any = dag.get_task(workload.task_id)
     ti = RuntimeTaskInstance(
         dag_id=workload.dag_id, run_id=workload.run_id, task_id=workload.task_id,
         map_index=workload.map_index, try_number=workload.try_number,

@@ -49,8 +49,8 @@ class RuntimeTaskInstance:
             rows = session.execute(query.where(XCom.map_index >= 0).order_by(XCom.map_index)).all()
             return [r.value for r in rows]
         if isinstance(map_indexes, list):
-            rows = dict(session.execute(query.where(XCom.map_index.in_(map_indexes))).all())
-            return [rows.get(i, default) for i in map_indexes]
+            by_index = {r.map_index: r.value for r in session.execute(query.where(XCom.map_index.in_(map_indexes)))}
+            return [by_index.get(i, default) for i in map_indexes]
         index = -1 if map_indexes is None else map_indexes
         value = session.execute(query.where(XCom.map_index == index)).one_or_none()
         return default if value is None else value.value

@@ -42,7 +42,7 @@ def test_task(engine: Engine, dag_id: str, task_id: str, *, logical_date: dateti
     ti = RuntimeTaskInstance(dag_id=dag_id, run_id=run_id, task_id=task_id, map_index=map_index, try_number=1,
                              mapped_tasks={t["task_id"] for t in data["tasks"] if t.get("mapped")},
                              session_factory=lambda: session_scope(engine))
-    task = dag.get_task(task_id)
+    task: Any = dag.get_task(task_id)
     if map_index >= 0:
         task = task.unmap_for_index(map_index, ti)
     interval = timetable_for(data["schedule"], data.get("timezone") or "UTC").infer_manual_data_interval(logical_date)

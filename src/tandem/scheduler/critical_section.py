@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -70,7 +71,7 @@ def queue_task_instances(session: Session, dialect: BaseDialect, cache: DagDataC
         pool_used[pool] += int(slots)
         dag_used[dag_id] += int(count)
     dags = cache.get_many(session, dag_ids)
-    chosen = []
+    chosen: list[Any] = []
     for c in candidates:
         if len(chosen) >= executor_slots:
             break

@@ -136,7 +136,8 @@ def advance_next_dagrun(row: DagModel, dag: DagData, *, last_interval: tuple[dat
     """Store the DAG's next scheduled run after ``last_interval`` (None: from the start)."""
     from tandem.sdk.timetables import DataInterval
 
-    last = DataInterval(*last_interval) if last_interval and last_interval[0] and last_interval[1] else None
+    start, end = last_interval or (None, None)
+    last = DataInterval(start, end) if start is not None and end is not None else None
     info = _timetable(dag).next_dagrun_info(
         last_automated_interval=last, start_date=dag.start_date(), end_date=dag.end_date(),
         catchup=bool(dag.data.get("catchup")), now=now,
