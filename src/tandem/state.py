@@ -32,31 +32,101 @@ class DagRunState(StrEnum):
     FAILED = "failed"
 
 
-TI = TaskInstanceState  # local shorthand for the tables below only
-
 TI_TERMINAL: frozenset[TaskInstanceState] = frozenset(
-    {TI.SUCCESS, TI.FAILED, TI.UPSTREAM_FAILED, TI.SKIPPED, TI.REMOVED}
+    {
+        TaskInstanceState.SUCCESS,
+        TaskInstanceState.FAILED,
+        TaskInstanceState.UPSTREAM_FAILED,
+        TaskInstanceState.SKIPPED,
+        TaskInstanceState.REMOVED,
+    }
 )
 # States in which a try holds (or is about to hold) an executor slot and a pool slot.
-TI_OCCUPYING: frozenset[TaskInstanceState] = frozenset({TI.QUEUED, TI.RUNNING})
+TI_OCCUPYING: frozenset[TaskInstanceState] = frozenset({TaskInstanceState.QUEUED, TaskInstanceState.RUNNING})
 # States that count as "not finished" when deciding whether a DAG run is done.
 TI_UNFINISHED: frozenset[TaskInstanceState] = frozenset(
-    {TI.NONE, TI.SCHEDULED, TI.QUEUED, TI.RUNNING, TI.UP_FOR_RETRY, TI.DEFERRED}
+    {
+        TaskInstanceState.NONE,
+        TaskInstanceState.SCHEDULED,
+        TaskInstanceState.QUEUED,
+        TaskInstanceState.RUNNING,
+        TaskInstanceState.UP_FOR_RETRY,
+        TaskInstanceState.DEFERRED,
+    }
 )
 TI_TRANSITIONS: Mapping[TaskInstanceState, frozenset[TaskInstanceState]] = {
-    TI.NONE: frozenset({TI.SCHEDULED, TI.UPSTREAM_FAILED, TI.SKIPPED, TI.REMOVED, TI.SUCCESS, TI.FAILED}),
-    TI.SCHEDULED: frozenset({TI.QUEUED, TI.NONE, TI.UPSTREAM_FAILED, TI.SKIPPED, TI.REMOVED, TI.SUCCESS, TI.FAILED}),
+    TaskInstanceState.NONE: frozenset(
+        {
+            TaskInstanceState.SCHEDULED,
+            TaskInstanceState.UPSTREAM_FAILED,
+            TaskInstanceState.SKIPPED,
+            TaskInstanceState.REMOVED,
+            TaskInstanceState.SUCCESS,
+            TaskInstanceState.FAILED,
+        }
+    ),
+    TaskInstanceState.SCHEDULED: frozenset(
+        {
+            TaskInstanceState.QUEUED,
+            TaskInstanceState.NONE,
+            TaskInstanceState.UPSTREAM_FAILED,
+            TaskInstanceState.SKIPPED,
+            TaskInstanceState.REMOVED,
+            TaskInstanceState.SUCCESS,
+            TaskInstanceState.FAILED,
+        }
+    ),
     # queued -> scheduled: the executor lost the message, or the queued_timeout expired.
-    TI.QUEUED: frozenset({TI.RUNNING, TI.SCHEDULED, TI.NONE, TI.FAILED, TI.UP_FOR_RETRY, TI.SUCCESS, TI.REMOVED,
-                       TI.SKIPPED}),
-    TI.RUNNING: frozenset({TI.SUCCESS, TI.FAILED, TI.UP_FOR_RETRY, TI.SKIPPED, TI.NONE, TI.DEFERRED}),
-    TI.UP_FOR_RETRY: frozenset({TI.SCHEDULED, TI.NONE, TI.FAILED, TI.SUCCESS, TI.REMOVED, TI.SKIPPED}),
-    TI.DEFERRED: frozenset({TI.SCHEDULED, TI.FAILED, TI.NONE, TI.SUCCESS, TI.SKIPPED}),
-    TI.SUCCESS: frozenset({TI.NONE, TI.FAILED}),
-    TI.FAILED: frozenset({TI.NONE, TI.SUCCESS}),
-    TI.UPSTREAM_FAILED: frozenset({TI.NONE, TI.SUCCESS, TI.FAILED}),
-    TI.SKIPPED: frozenset({TI.NONE, TI.SUCCESS, TI.FAILED}),
-    TI.REMOVED: frozenset({TI.NONE}),
+    TaskInstanceState.QUEUED: frozenset(
+        {
+            TaskInstanceState.RUNNING,
+            TaskInstanceState.SCHEDULED,
+            TaskInstanceState.NONE,
+            TaskInstanceState.FAILED,
+            TaskInstanceState.UP_FOR_RETRY,
+            TaskInstanceState.SUCCESS,
+            TaskInstanceState.REMOVED,
+            TaskInstanceState.SKIPPED,
+        }
+    ),
+    TaskInstanceState.RUNNING: frozenset(
+        {
+            TaskInstanceState.SUCCESS,
+            TaskInstanceState.FAILED,
+            TaskInstanceState.UP_FOR_RETRY,
+            TaskInstanceState.SKIPPED,
+            TaskInstanceState.NONE,
+            TaskInstanceState.DEFERRED,
+        }
+    ),
+    TaskInstanceState.UP_FOR_RETRY: frozenset(
+        {
+            TaskInstanceState.SCHEDULED,
+            TaskInstanceState.NONE,
+            TaskInstanceState.FAILED,
+            TaskInstanceState.SUCCESS,
+            TaskInstanceState.REMOVED,
+            TaskInstanceState.SKIPPED,
+        }
+    ),
+    TaskInstanceState.DEFERRED: frozenset(
+        {
+            TaskInstanceState.SCHEDULED,
+            TaskInstanceState.FAILED,
+            TaskInstanceState.NONE,
+            TaskInstanceState.SUCCESS,
+            TaskInstanceState.SKIPPED,
+        }
+    ),
+    TaskInstanceState.SUCCESS: frozenset({TaskInstanceState.NONE, TaskInstanceState.FAILED}),
+    TaskInstanceState.FAILED: frozenset({TaskInstanceState.NONE, TaskInstanceState.SUCCESS}),
+    TaskInstanceState.UPSTREAM_FAILED: frozenset(
+        {TaskInstanceState.NONE, TaskInstanceState.SUCCESS, TaskInstanceState.FAILED}
+    ),
+    TaskInstanceState.SKIPPED: frozenset(
+        {TaskInstanceState.NONE, TaskInstanceState.SUCCESS, TaskInstanceState.FAILED}
+    ),
+    TaskInstanceState.REMOVED: frozenset({TaskInstanceState.NONE}),
 }
 
 RUN_TERMINAL: frozenset[DagRunState] = frozenset({DagRunState.SUCCESS, DagRunState.FAILED})
@@ -76,6 +146,3 @@ def ti_allowed(old: TaskInstanceState, new: TaskInstanceState) -> bool:
 
 def run_allowed(old: DagRunState, new: DagRunState) -> bool:
     return new in RUN_TRANSITIONS[old]
-
-
-del TI
