@@ -12,7 +12,7 @@ import threading
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tandem.cluster.nodes import heartbeat_node, register_node, stop_node
+from tandem.cluster.nodes import heartbeat_node, join_cluster, stop_node
 from tandem.config import Settings
 from tandem.db.session import session_scope
 
@@ -34,8 +34,10 @@ class ApiServerNode:
         return {"host": self.settings.api.host, "port": self.settings.api.port, "base_url": self.settings.api.base_url}
 
     def _register(self) -> str:
+        # `tandem api-server` refused a mismatching config before serving (unless --force); here
+        # the node only records its fingerprint, marked divergent when it differs.
         with session_scope(self.engine) as session:
-            return register_node(session, ROLE, hostname=self.settings.core.hostname or None, details=self._details())
+            return join_cluster(session, ROLE, self.settings, force=True, details=self._details())
 
     def start(self) -> None:
         self.node_id = self._register()

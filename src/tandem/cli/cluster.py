@@ -55,20 +55,17 @@ def status(output: str, show_all: bool) -> None:
 @handle_errors
 def check_config() -> None:
     """Compare this machine's config with the live cluster's, without starting anything."""
-    from tandem.cluster.fingerprint import cluster_config, cluster_settings, compare
-    from tandem.cluster.nodes import live_nodes
+    from tandem.cluster.nodes import config_differences
     from tandem.db.session import session_scope
 
     cfg = settings()
     with session_scope(engine()) as session:
-        peers = live_nodes(session, timeout=cfg.scheduler.node_timeout)
-    theirs = cluster_config(peers)
-    if theirs is None:
-        click.echo(f"No live node has published its config ({len(peers)} live node(s)); nothing to compare.")
+        differences, peers = config_differences(session, cfg)
+    if not peers:
+        click.echo("No live node has published its config; nothing to compare.")
         return
-    differences = compare(cluster_settings(cfg), theirs)
     if not differences:
-        click.echo(f"This machine's config agrees with the cluster's ({len(peers)} live node(s)).")
+        click.echo(f"This machine's config agrees with the cluster's ({peers} live node(s)).")
         return
     width = max(len(d.key) for d in differences)
     lines = [f"  {d.key:<{width}}  this machine: {d.mine}  cluster: {d.cluster}" for d in differences]

@@ -12,7 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tandem import __version__
-from tandem.cluster.fingerprint import ConfigMismatch, cluster_config, cluster_settings, compare, fingerprint
+from tandem.cluster.fingerprint import (
+    ConfigMismatch, Difference, cluster_config, cluster_settings, compare, fingerprint,
+)
 from tandem.config import Settings
 from tandem.models import Node, utcnow
 
@@ -26,15 +28,20 @@ def join_cluster(session: Session, role: str, settings: Settings, *, force: bool
     Raises ConfigMismatch (naming every differing key) unless ``force``, which registers the
     node as divergent instead.
     """
-    mine = cluster_settings(settings)
-    peers = live_nodes(session, timeout=settings.scheduler.node_timeout)
-    theirs = cluster_config(peers)
-    differences = compare(mine, theirs) if theirs is not None else []
+    differences, peers = config_differences(session, settings)
     if differences and not force:
-        raise ConfigMismatch(differences, len(peers))
+        raise ConfigMismatch(differences, peers)
+    mine = cluster_settings(settings)
     return register_node(session, role, hostname=hostname or settings.core.hostname or None,
                          fingerprint=fingerprint(mine), divergent=bool(differences),
                          details={**(details or {}), "config": mine})
+
+
+def config_differences(session: Session, settings: Settings) -> tuple[list[Difference], int]:
+    """How this node's cluster-wide settings differ from the live cluster's, and how many peers live."""
+    peers = live_nodes(session, timeout=settings.scheduler.node_timeout)
+    theirs = cluster_config(peers)
+    return (compare(cluster_settings(settings), theirs) if theirs is not None else []), len(peers)
 
 
 def register_node(session: Session, role: str, *, hostname: str | None = None, fingerprint: str = "",
