@@ -21,7 +21,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Exit codes
 RET_OK = 0
 RET_ERROR = 1
-RET_USAGE = 2
 RET_RUN_FAILED = 3
 
 

@@ -23,14 +23,13 @@ class BaseExecutor:
     """Runs workloads somewhere and reports what happened to them.
 
     Implementations must be safe against duplicates: submitting a workload twice is allowed
-    (the runner's claim makes the second a no-op).
+    (the runner's claim makes the second a no-op). Work of a dead scheduler is adopted through
+    the database (its queued tries go back to scheduled), so no executor needs an adopt hook.
     """
 
     name: ClassVar[str] = "base"
     #: Tries run on the scheduler's own machine (their logs are local files).
     is_local: ClassVar[bool] = True
-    #: A peer scheduler can take over this executor's queued work after this one died.
-    supports_adoption: ClassVar[bool] = False
 
     def start(self, start: ExecutorStart) -> None:
         """Acquire resources (processes, broker connections)."""
@@ -46,10 +45,6 @@ class BaseExecutor:
     def open_slots(self) -> int:
         """How many more workloads this executor accepts now."""
         raise NotImplementedError
-
-    def adopt(self, workloads: Sequence[Workload]) -> list[Workload]:
-        """Take over workloads queued by a dead peer; return those that must be re-queued."""
-        return list(workloads)
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop accepting work; with ``wait``, let running tries finish."""
