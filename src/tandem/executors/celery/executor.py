@@ -43,7 +43,6 @@ class CeleryExecutor(BaseExecutor):
 
     name = "celery"
     is_local = False
-    supports_adoption = True
 
     def __init__(self) -> None:
         self._app: Celery | None = None
