@@ -89,7 +89,7 @@ class TrySupervisor:
                 if child.receive_outcome():
                     reporting.append(child)
         if reporting:
-            finals = self._finish([(c.workload, c.claim, c.outcome) for c in reporting])  # type: ignore[misc]
+            finals = self._finish([(c.workload, c.claim, c.outcome) for c in reporting])
             for child, final in zip(reporting, finals, strict=True):
                 child.deliver_final(final)
                 self.report(child.workload, "finished", final.value if final else "result discarded")

@@ -25,7 +25,7 @@ def dag(dag_id: str | None = None, **dag_kwargs: Any) -> Callable[[Callable[...,
     parentheses is accepted too.
     """
     if callable(dag_id):  # bare @dag
-        return dag()(dag_id)  # type: ignore[return-value]
+        return dag()(dag_id)
 
     def decorate(function: Callable[..., Any]) -> Callable[..., DAG]:
         signature = inspect.signature(function)

@@ -87,7 +87,7 @@ def chain(*elements: DependencyMixin | Sequence[DependencyMixin]) -> None:
                 left.set_downstream(right)
         elif up_is_list:
             for left in _flatten(up):
-                left.set_downstream(down)  # type: ignore[arg-type]
+                left.set_downstream(down)
         else:
             up.set_downstream(down)  # type: ignore[union-attr]
 

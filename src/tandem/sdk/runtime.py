@@ -54,5 +54,5 @@ class RuntimeTaskInstance(Protocol):
 def ti_from(context_or_ti: Any) -> RuntimeTaskInstance:
     """Accept either a context dict or the task instance itself."""
     if isinstance(context_or_ti, dict):
-        return context_or_ti["ti"]  # type: ignore[no-any-return]
-    return context_or_ti  # type: ignore[no-any-return]
+        return context_or_ti["ti"]
+    return context_or_ti

@@ -20,7 +20,7 @@ router = APIRouter(tags=["XCom"], dependencies=[Depends(require(RoleName.VIEWER)
 
 
 def xcom_response(x: XCom, logical_date: object, *, value: bool) -> r.XCom:
-    return r.XCom(key=x.key, timestamp=x.timestamp, execution_date=logical_date, map_index=x.map_index,  # type: ignore[arg-type]
+    return r.XCom(key=x.key, timestamp=x.timestamp, execution_date=logical_date, map_index=x.map_index,
                   task_id=x.task_id, dag_id=x.dag_id, dag_run_id=x.run_id, value=x.value if value else None)
 
 
