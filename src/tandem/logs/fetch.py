@@ -13,7 +13,7 @@ from tandem.config import Settings
 from tandem.logs.chunk import LogChunk, chunk_from_bytes
 from tandem.logs.server import log_url_path
 from tandem.logs.token import MissingSecretKey, sign_log_request
-from tandem.models import Node, TaskInstance, TaskTry
+from tandem.models import Node, TaskTry
 from tandem.orchestration import TiKey
 
 #: Seconds to wait for a worker's answer: a dead worker must not hang the API.
@@ -31,16 +31,6 @@ def try_runner(session: Session, key: TiKey, try_number: int) -> tuple[str, str 
             TaskTry.try_number == try_number,
         )
     ).one_or_none()
-    if row is None:  # history from before task_try rows: the instance knows its latest try
-        row = session.execute(
-            sa.select(TaskInstance.hostname, TaskInstance.node_id).where(
-                TaskInstance.dag_id == key.dag_id,
-                TaskInstance.run_id == key.run_id,
-                TaskInstance.task_id == key.task_id,
-                TaskInstance.map_index == key.map_index,
-                TaskInstance.try_number == try_number,
-            )
-        ).one_or_none()
     if row is None or not row.hostname:
         return None
     return row.hostname, row.node_id

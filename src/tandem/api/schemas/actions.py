@@ -72,20 +72,6 @@ class VariablePatch(_Body):
     description: str | None = None
 
 
-class ConnectionBody(_Body):
-    connection_id: Annotated[str, Field(min_length=1, max_length=250)]
-    conn_type: Annotated[str, Field(min_length=1, max_length=100)]
-    description: str | None = None
-    host: Annotated[str | None, Field(max_length=500)] = None
-    login: str | None = None
-    schema_: Annotated[str | None, Field(max_length=500, alias="schema")] = None
-    port: Annotated[int | None, Field(ge=0, le=65535)] = None
-    password: str | None = None
-    extra: str | None = None
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-
 class ConnectionPatch(_Body):
     conn_type: Annotated[str | None, Field(min_length=1, max_length=100)] = None
     description: str | None = None
@@ -97,6 +83,13 @@ class ConnectionPatch(_Body):
     extra: str | None = None
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class ConnectionBody(ConnectionPatch):
+    """A new connection: the patchable fields, plus its id and a required type."""
+
+    connection_id: Annotated[str, Field(min_length=1, max_length=250)]
+    conn_type: Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class PoolBody(_Body):
