@@ -113,6 +113,10 @@ def describe_exit(status: int) -> str:
     return f"the try's process exited with code {os.WEXITSTATUS(status)} before reporting an outcome"
 
 
+class CannotLog(Exception):
+    """The try's log file cannot be opened."""
+
+
 def fork_try(workload: Workload, claim: Claim, settings: Settings) -> TryChild:
     ours, theirs = Pipe()
     # Objects alive now are never collected in the child: keeping the GC off them spares the
@@ -139,8 +143,14 @@ def _child_main(conn: Connection, workload: Workload, claim: Claim, settings: Se
         trylog = TryLog(try_log_path(settings.log_folder, workload.key, workload.try_number))
         try:
             release_after_fork()  # never touch the supervisor's sockets; connect anew only if needed
+            if trylog.error is not None:
+                raise CannotLog(trylog.error)
             redirect_output_to(trylog)
             outcome, prepared = execute_heartbeating(workload, claim, trylog, settings)
+        except CannotLog as e:
+            # A full or failing log disk: this try fails with the reason (and may retry);
+            # nothing else is affected.
+            outcome, prepared = Outcome(TaskInstanceState.FAILED, reason=f"cannot write the try's log: {e}"), None
         except TryTerminated as e:
             outcome, prepared = Outcome(TaskInstanceState.FAILED, reason=f"terminated: {e}"), None
             trylog.line(outcome.reason or "", "ERROR")

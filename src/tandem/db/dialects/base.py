@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
 
 from tandem.config import Settings
+
+# Any SELECT, whatever its columns: locking clauses keep the statement's type.
+SelectT = TypeVar("SelectT", bound=Select)
 
 
 class BaseDialect:
@@ -17,6 +20,9 @@ class BaseDialect:
     name = "base"
     #: Whether several schedulers may share this database.
     supports_multiple_schedulers = True
+    #: A query returning the server's current UTC time (``tandem.db.clock``); None when the
+    #: database lives on this machine and shares its clock.
+    clock_query: str | None = None
 
     def engine_kwargs(self, settings: Settings) -> dict[str, Any]:
         return {
@@ -29,11 +35,11 @@ class BaseDialect:
     def configure_engine(self, engine: Engine) -> None:
         """Install connection event hooks (pragmas, session settings)."""
 
-    def skip_locked(self, stmt: Select[Any]) -> Select[Any]:
+    def skip_locked(self, stmt: SelectT) -> SelectT:
         """Lock the selected rows, skipping rows other transactions hold."""
         return stmt.with_for_update(skip_locked=True)
 
-    def nowait(self, stmt: Select[Any]) -> Select[Any]:
+    def nowait(self, stmt: SelectT) -> SelectT:
         """Lock the selected rows or fail at once if another transaction holds them."""
         return stmt.with_for_update(nowait=True)
 

@@ -24,6 +24,7 @@ def _errno(exc: BaseException) -> int | None:
 
 class MysqlDialect(BaseDialect):
     name = "mysql"
+    clock_query = "SELECT UTC_TIMESTAMP(6)"
 
     def engine_kwargs(self, settings: Settings) -> dict[str, Any]:
         kwargs = super().engine_kwargs(settings)

@@ -4,10 +4,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.sql import Select
 
 from tandem.config import Settings
-from tandem.db.dialects.base import BaseDialect
+from tandem.db.dialects.base import BaseDialect, SelectT
 
 # SQLSTATEs: lock_not_available, deadlock_detected, serialization_failure
 _LOCK_NOT_AVAILABLE = "55P03"
@@ -21,13 +20,15 @@ def _sqlstate(exc: BaseException) -> str | None:
 
 class PostgresDialect(BaseDialect):
     name = "postgresql"
+    # clock_timestamp(), not now(): now() is frozen at the start of the transaction.
+    clock_query = "SELECT clock_timestamp()"
 
     def engine_kwargs(self, settings: Settings) -> dict[str, Any]:
         kwargs = super().engine_kwargs(settings)
         kwargs["connect_args"] = {"connect_timeout": int(settings.database.connect_timeout)}
         return kwargs
 
-    def skip_locked(self, stmt: Select[Any]) -> Select[Any]:
+    def skip_locked(self, stmt: SelectT) -> SelectT:
         # FOR NO KEY UPDATE: runners inserting task_try/xcom rows take FOR KEY SHARE on the
         # dag_run row through the foreign key; a plain FOR UPDATE would make them wait for the
         # scheduler's whole pass.
