@@ -22,7 +22,7 @@ from tandem.cluster.fingerprint import (
 )
 from tandem.config import Settings
 from tandem.db import clock
-from tandem.db.dialects import dialect_for
+from tandem.db.dialects import dialect_of
 from tandem.models import Node, utcnow
 
 RUNNING, STOPPED, DEAD = "running", "stopped", "dead"
@@ -74,7 +74,7 @@ def heartbeat_node(session: Session, node_id: str, details: dict[str, Any] | Non
     good, and so that a SQLite database still knows its one scheduler is alive. The caller
     must drop what it believed (caches, plans) and log it.
     """
-    query = dialect_for(session.get_bind().engine.url.render_as_string(hide_password=False)).clock_query
+    query = dialect_of(session).clock_query
     if query is not None:
         clock.calibrate(lambda: session.execute(sa.text(query)).scalar_one())
     values: dict[str, Any] = {"last_heartbeat": utcnow()}

@@ -156,7 +156,12 @@ def _child_main(conn: Connection, workload: Workload, claim: Claim, settings: Se
             trylog.line(outcome.reason or "", "ERROR")
         try:
             conn.send(outcome)
-            reply = conn.recv() if conn.poll(FINAL_STATE_WAIT) else None
+            if not conn.poll(FINAL_STATE_WAIT):
+                # The database is away and the supervisor keeps the outcome until it is back.
+                trylog.line("the supervisor records this outcome once the database is reachable "
+                            "(callbacks are not run)", "WARNING")
+                os._exit(0)
+            reply = conn.recv()
             final = TaskInstanceState(reply) if reply else None
         except (OSError, EOFError):
             # The supervisor died (with its scheduler): record the outcome ourselves rather

@@ -77,8 +77,9 @@ def _expire_queued(session: Session, dialect: BaseDialect, cache: DagDataCache, 
         reason = (f"queued for more than {cfg.queued_timeout:g} s {t.queued_requeues + 1} times without "
                   "a worker starting it (no worker for its queue, or the executor lost it)")
         task = dags[t.dag_id].tasks.get(t.task_id, {}) if t.dag_id in dags else {}
+        # It counts as a failed try (as in Airflow), so retries apply and the next one is new.
         final = transition_ti(session, key, S.QUEUED, S.FAILED, try_number=t.try_number,
-                              values={"failure_reason": reason, "queued_requeues": 0},
+                              values={"failure_reason": reason, "queued_requeues": 0, "try_number": t.try_number + 1},
                               retry=RetryParams.from_task_data(task), now=now)
         if final is not None:
             stats.failed_queued += 1

@@ -39,6 +39,10 @@ class BaseDialect:
         """Lock the selected rows, skipping rows other transactions hold."""
         return stmt.with_for_update(skip_locked=True)
 
+    def lock(self, stmt: SelectT) -> SelectT:
+        """Lock the selected rows, waiting (up to the lock timeout) for their holders."""
+        return stmt.with_for_update()
+
     def nowait(self, stmt: SelectT) -> SelectT:
         """Lock the selected rows or fail at once if another transaction holds them."""
         return stmt.with_for_update(nowait=True)

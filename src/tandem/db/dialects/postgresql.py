@@ -34,6 +34,9 @@ class PostgresDialect(BaseDialect):
         # scheduler's whole pass.
         return stmt.with_for_update(skip_locked=True, key_share=True)
 
+    def lock(self, stmt: SelectT) -> SelectT:
+        return stmt.with_for_update(key_share=True)  # see skip_locked
+
     def insert_ignore(self, table: sa.Table, rows: list[dict[str, Any]]) -> sa.Executable:
         return insert(table).values(rows).on_conflict_do_nothing()
 

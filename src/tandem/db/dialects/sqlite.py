@@ -40,6 +40,9 @@ class SqliteDialect(BaseDialect):
     def skip_locked(self, stmt: SelectT) -> SelectT:
         return stmt
 
+    def lock(self, stmt: SelectT) -> SelectT:
+        return stmt
+
     def nowait(self, stmt: SelectT) -> SelectT:
         return stmt
 

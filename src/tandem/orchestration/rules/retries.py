@@ -53,7 +53,10 @@ class RetryFailedTaskInstances(TiRule):
         ).one_or_none()
         if row is None:
             return
-        try_number = proposal.try_number if proposal.try_number is not None else row.try_number
+        # The failing try's number: the one being written, else the CAS's, else the row's.
+        try_number = proposal.values.get("try_number", proposal.try_number)
+        if try_number is None:
+            try_number = row.try_number
         if try_number < row.max_tries + 1:
             proposal.new = TaskInstanceState.UP_FOR_RETRY
             proposal.values["next_retry_at"] = proposal.now + retry_delay(try_number, proposal.retry)
