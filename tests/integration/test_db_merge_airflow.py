@@ -99,6 +99,7 @@ def test_a_real_airflow_database_merges_with_states_tries_xcoms_and_secrets(
     assert decrypt(conns["af_http"]["password"], key=TARGET_KEY) == "http-pass"
     assert (conns["af_http"]["host"], conns["af_http"]["port"], conns["af_http"]["extra"]) == ("api.example", 8080, None)
     assert "s3cr3t" not in first[1] and "pg-pass" not in first[1]
+    assert "users and roles (ab_*)" in first[1]  # what stays behind is said
     # ...and the second merge found everything already present
     assert again[0] == 0 and "Nothing to import" in again[1], again
     assert dump(target) == after

@@ -107,7 +107,6 @@ class _MergeProgress:
 
 def _print_merge_report(report: MergeReport, source: MergeSource, *, title: str) -> None:
     from tandem.cli.output import render
-    from tandem.db.merge.report import NOT_COPIED
 
     columns = ["table", "key", "reason", "resolution"]
     if source.unconverted:
@@ -118,8 +117,7 @@ def _print_merge_report(report: MergeReport, source: MergeSource, *, title: str)
         click.echo(f"Conflicts ({len(report.conflicts)}):")
         render([vars(c) for c in report.conflicts], columns, "table")
         click.echo()
-    click.echo(f"Not copied: {', '.join(NOT_COPIED)} (the DAG processor rebuilds DAG metadata from the DAG files; "
-               "nodes are live processes).")
+    click.echo(f"Not copied: {source.not_copied}.")
     if report.dag_stubs:
         click.echo(f"Paused placeholder dag rows for DAGs without one here: {', '.join(report.dag_stubs)}.")
     click.echo()

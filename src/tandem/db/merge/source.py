@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from tandem.db.merge.airflow import read_airflow_schema, staged_airflow
+from tandem.db.merge.airflow.schema import NOT_IMPORTED
 from tandem.db.merge.checks import check_schemas, open_source
-from tandem.db.merge.report import Unconverted
+from tandem.db.merge.report import NOT_COPIED, Unconverted
 from tandem.db.merge.secrets import SecretCodec, resolve_source_key
 
 
@@ -25,6 +26,8 @@ class MergeSource:
     secrets: SecretCodec
     # "another Tandem instance" or which Airflow.
     kind: str
+    # What the merge leaves behind, and why.
+    not_copied: str
     # Airflow rows without an exact Tandem form, and what became of each.
     unconverted: list[Unconverted] = field(default_factory=list)
 
@@ -40,11 +43,14 @@ def open_merge_source(url: str, target: Engine, fernet_key: str | None, target_k
         if airflow is None:
             check_schemas(engine, target)
             key = resolve_source_key(engine, fernet_key, target_key, ask)
-            yield MergeSource(engine, SecretCodec(key, target_key), "another Tandem instance")
+            yield MergeSource(engine, SecretCodec(key, target_key), "another Tandem instance",
+                              f"{', '.join(NOT_COPIED)} (the DAG processor rebuilds DAG metadata from the DAG files; "
+                              "nodes are live processes)")
             return
         with staged_airflow(engine, airflow, fernet_key, target_key, ask) as staged:
             check_schemas(staged.engine, target)  # the staged side is at head: this checks this side
             # The staged secrets are already encrypted with this cluster's key.
-            yield MergeSource(staged.engine, SecretCodec(target_key, target_key), airflow.label, staged.unconverted)
+            yield MergeSource(staged.engine, SecretCodec(target_key, target_key), airflow.label, NOT_IMPORTED,
+                              staged.unconverted)
     finally:
         engine.dispose()

@@ -15,6 +15,9 @@ import sqlalchemy as sa
 REQUIRED = ("alembic_version", "dag_run", "task_instance", "xcom", "variable", "connection", "slot_pool")
 # Read when present: tries (task_instance_history: 2.10+, task_fail: 2.x).
 OPTIONAL = ("task_instance_history", "task_fail")
+NOT_IMPORTED = ("DAG metadata (dag, serialized_dag, dag_code, dag_version: the DAG processor rebuilds it from the "
+                "DAG files), users and roles (ab_*), audit log, jobs, task_reschedule, rendered task fields, "
+                "triggers, assets/datasets and backfills")
 
 
 @dataclass(frozen=True)
