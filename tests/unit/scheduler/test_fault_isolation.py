@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,6 +14,7 @@ from tandem.executors.stub import StubExecutor
 from tandem.models import DagModel, DagRun, Pool, SerializedDagModel, TaskInstance, utcnow
 from tandem.models.queries import set_dag_paused
 from tandem.orchestration import TiKey, transition_ti, transition_tis
+from tandem.orchestration.actions import clear_task_instances
 from tandem.orchestration.rules.retries import MAX_RETRY_DELAY
 from tandem.scheduler.critical_section import _move_to_queued, queue_task_instances
 from tandem.scheduler.maintenance import repair
@@ -196,3 +199,38 @@ def test_queued_timeout_requeues_then_fails_with_the_reason(harness: Harness) ->
     assert "queued for more than" in (ti.failure_reason or "")
     with session_scope(harness.engine) as session:
         assert session.get(DagModel, "good") is not None
+
+
+@pytest.mark.parametrize("db_url", ["postgres", "mysql"], indirect=True)
+def test_a_clear_racing_a_runs_finish_waits_for_it_and_wins(harness: Harness) -> None:
+    harness.add_dag("leaf", """
+with DAG("leaf", schedule=None, start_date=datetime(2024, 1, 1)) as d:
+    BashOperator(task_id="bad", bash_command="exit 1", retries=0)
+""")
+    scheduler = harness.scheduler()
+    run_id = harness.trigger("leaf", scheduler)
+    assert harness.drive(scheduler, "leaf", run_id) == "failed"
+    with session_scope(harness.engine) as session:  # back to the moment before the pass finished it
+        session.execute(sa.update(DagRun).values(state="running", end_date=None))
+    # Given a scheduler pass holding the run's lock, about to finish it from its snapshot
+    done = threading.Event()
+    with session_scope(harness.engine) as pass_session:
+        pass_session.execute(scheduler.dialect.skip_locked(sa.select(DagRun).where(DagRun.run_id == run_id))).one()
+
+        def clear() -> None:
+            with session_scope(harness.engine) as session:
+                clear_task_instances(session, "leaf", run_ids=[run_id])
+            done.set()
+
+        # When a user clears the run meanwhile
+        worker = threading.Thread(target=clear)
+        worker.start()
+        time.sleep(0.5)
+        assert not done.is_set(), "the clear must wait for the pass holding the run"
+        pass_session.execute(sa.update(DagRun).where(DagRun.run_id == run_id).values(state="failed"))
+    worker.join(15)
+    # Then the clear, applied after the pass, is not lost: the run is queued again
+    assert done.is_set()
+    assert harness.run_state("leaf", run_id) == "queued"
+    assert harness.drive(scheduler, "leaf", run_id) == "failed"
+    assert harness.tis("leaf", run_id)[("bad", -1)].try_number == 2
