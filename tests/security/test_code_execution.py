@@ -8,7 +8,6 @@ shipped example DAGs hand such values to the shell through the environment only.
 from __future__ import annotations
 
 import contextlib
-
 from datetime import UTC, datetime
 from pathlib import Path
 

@@ -116,8 +116,10 @@ class SecuritySettings(_Section):
         90.0, ge=0, description="Expiry of an API token created without one; 0 = never expires."
     )
     token_max_expiry_days: float = Field(365.0, gt=0, description="Longest lifetime an API token may be given.")
-    login_free_failures: int = Field(
-        5, ge=1, description="Failed logins per user (and per client address) before backoff starts."
+    login_free_failures: int = Field(5, ge=1, description="Failed logins of one username before backoff starts.")
+    login_free_failures_per_client: int = Field(
+        50, ge=1, description="Failed logins from one client address (any usernames) before backoff starts; higher, "
+        "as users behind one proxy share an address."
     )
     login_backoff_max_seconds: float = Field(900.0, gt=0, description="Longest wait imposed after failed logins.")
     password_min_length: int = Field(10, ge=1, description="Shortest password accepted for a user.")

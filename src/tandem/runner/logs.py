@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tandem.orchestration import TiKey
+from tandem.secrets_masker import process_masker
 
 
 def try_log_path(base: Path, key: TiKey, try_number: int) -> Path:
@@ -35,7 +36,7 @@ class TryLog:
 
     def line(self, message: str, level: str = "INFO") -> None:
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
-        self._file.write(f"[{stamp}] {{tandem}} {level} - {message}\n")
+        self._file.write(f"[{stamp}] {{tandem}} {level} - {process_masker().redact_text(message)}\n")
 
     def fileno(self) -> int:
         return self._file.fileno()

@@ -19,6 +19,7 @@ from tandem.api.schemas.filters import Page, page
 from tandem.models import DagRun, TaskInstance
 from tandem.orchestration.actions import clear_task_instances, set_dag_run_state
 from tandem.scheduler.dagruns import trigger_dag_run
+from tandem.secrets_masker import masker_from_db
 from tandem.state import DagRunState
 
 router = APIRouter(tags=["DAGRun"])
@@ -112,7 +113,8 @@ def clear_dag_run(request: Request, dag_id: str, dag_run_id: str,
                                     dry_run=body.dry_run)
         if body.dry_run:
             tis = [session.get(TaskInstance, tuple(k)) for k in keys]
-            items = [ti_response(ti, run.logical_date) for ti in tis if ti is not None]
+            masker = masker_from_db(session)
+            items = [ti_response(ti, run.logical_date, masker) for ti in tis if ti is not None]
             return r.TaskInstanceCollection(task_instances=items, total_entries=len(items))
         session.expire_all()
         return run_response(_read(session, dag_id, dag_run_id))

@@ -23,6 +23,7 @@ from tandem.api.schemas.filters import MAX_INT
 from tandem.logs.reader import read_try_log
 from tandem.models import TaskInstance
 from tandem.orchestration import TiKey
+from tandem.secrets_masker import masker_from_db
 
 router = APIRouter(tags=["TaskInstance"])
 LIVE_STATES = frozenset({"queued", "running", "scheduled", "none", "deferred"})
@@ -57,13 +58,14 @@ def get_log(
         start = 0
     with db(request) as session:
         ti = q.read_task_instance(session, dag_id, dag_run_id, task_id, map_index)
+        masker = masker_from_db(session)
     if ti is None:
         raise not_found(f"task instance {task_id!r} (map index {map_index}) of run {dag_run_id!r}")
     if task_try_number > max(ti.try_number, 1):
         raise not_found(f"try {task_try_number} of task instance {task_id!r}")
     chunk = read_try_log(settings, TiKey(dag_id, dag_run_id, task_id, map_index), task_try_number, start)
     over = _try_is_over(ti, task_try_number)
-    content = chunk.text
+    content = masker.redact_text(chunk.text)
     if not chunk.found and over and start == 0:
         content = "*** No log found for this try (it never started, or its log is gone).\n"
     next_token = _serializer(settings.api.secret_key).dumps({"o": chunk.next_offset})
