@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,7 +14,7 @@ from tandem.api.queries import runs as q
 from tandem.api.routes.task_instances import ti_response
 from tandem.api.schemas import actions
 from tandem.api.schemas import responses as r
-from tandem.api.schemas.filters import Page, page
+from tandem.api.schemas.filters import DateFilter, Page, page
 from tandem.models import DagRun, TaskInstance
 from tandem.orchestration.actions import clear_task_instances, set_dag_run_state
 from tandem.scheduler.dagruns import trigger_dag_run
@@ -48,10 +47,10 @@ def get_dag_runs(
     request: Request, dag_id: str, p: Annotated[Page, Depends(page)],
     state: Annotated[list[str] | None, Query()] = None,
     run_type: Annotated[list[str] | None, Query()] = None,
-    execution_date_gte: datetime | None = None, execution_date_lte: datetime | None = None,
-    logical_date_gte: datetime | None = None, logical_date_lte: datetime | None = None,
-    start_date_gte: datetime | None = None, start_date_lte: datetime | None = None,
-    end_date_gte: datetime | None = None, end_date_lte: datetime | None = None,
+    execution_date_gte: DateFilter = None, execution_date_lte: DateFilter = None,
+    logical_date_gte: DateFilter = None, logical_date_lte: DateFilter = None,
+    start_date_gte: DateFilter = None, start_date_lte: DateFilter = None,
+    end_date_gte: DateFilter = None, end_date_lte: DateFilter = None,
 ) -> r.DAGRunCollection:
     """``dag_id`` ``~`` lists the runs of every DAG, as in Airflow."""
     with db(request) as session:

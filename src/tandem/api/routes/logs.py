@@ -19,7 +19,7 @@ from tandem.api.errors import ApiError, not_found
 from tandem.api.queries import task_instances as q
 from tandem.api.routes.task_instances import TI_PATH, MapIndex
 from tandem.api.schemas import responses as r
-from tandem.api.schemas.filters import MAX_INT
+from tandem.api.schemas.filters import MAX_INT, MAX_LOG_OFFSET
 from tandem.logs.reader import read_try_log
 from tandem.models import TaskInstance
 from tandem.orchestration import TiKey
@@ -44,7 +44,7 @@ def get_log(
     request: Request, dag_id: str, dag_run_id: str, task_id: str,
     task_try_number: Annotated[int, Path(ge=1, le=MAX_INT)], map_index: MapIndex = -1,
     token: Annotated[str | None, Query(max_length=1000, description="continuation_token of the previous call")] = None,
-    offset: Annotated[int | None, Query(ge=0, le=2**62, description="Byte offset to read from")] = None,
+    offset: Annotated[int | None, Query(ge=0, le=MAX_LOG_OFFSET, description="Byte offset to read from")] = None,
     full_content: bool = False,
 ) -> r.TaskLog | Response:
     settings = get_settings(request)
@@ -52,6 +52,8 @@ def get_log(
     if token and not full_content:
         try:
             start = int(_serializer(settings.api.secret_key).loads(token)["o"])
+            if not 0 <= start <= MAX_LOG_OFFSET:
+                raise ValueError(start)
         except (BadSignature, KeyError, TypeError, ValueError):
             raise ApiError(400, "bad continuation token") from None
     if full_content:
