@@ -20,6 +20,7 @@ _LAZY: dict[str, str] = {
     "TaskGroup": "tandem.sdk.task_group",
     "Param": "tandem.sdk.params",
     "chain": "tandem.sdk.dependency",
+    "mask_secret": "tandem.secrets_masker",
 }
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from tandem.sdk.dependency import chain
     from tandem.sdk.params import Param
     from tandem.sdk.task_group import TaskGroup
+    from tandem.secrets_masker import mask_secret
 
 
 def __getattr__(name: str) -> Any:
@@ -44,4 +46,4 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_LAZY])
 
 
-__all__ = ["DAG", "Param", "TaskGroup", "__version__", "chain", "dag", "task"]
+__all__ = ["DAG", "Param", "TaskGroup", "__version__", "chain", "dag", "mask_secret", "task"]

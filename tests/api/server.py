@@ -95,7 +95,7 @@ def environment(home: Path, dags: Path, db_url: str) -> dict[str, str]:
         "TANDEM_HOME": str(home), "TANDEM__CORE__DAGS_FOLDER": str(dags), "TANDEM__CORE__LOAD_EXAMPLES": "false",
         "TANDEM__CORE__DAGS_ARE_PAUSED_AT_CREATION": "false",
         "TANDEM__CORE__FERNET_KEY": "q4BRm1TAAQMUYhsAA3bqzZ3jtCPtNSEGUunkr05YDVU=",
-        "TANDEM__API__SECRET_KEY": "test-secret-key", "TANDEM__DATABASE__URL": db_url,
+        "TANDEM__API__SECRET_KEY": "test-secret-key-of-tandem", "TANDEM__DATABASE__URL": db_url,
         "TANDEM__SCHEDULER__HEARTBEAT_INTERVAL": "1", "TANDEM__SCHEDULER__POLL_INTERVAL": "0.2",
         "TANDEM__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "1", "TANDEM__SCHEDULER__DAG_DIR_LIST_INTERVAL": "2",
     }

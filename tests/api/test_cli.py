@@ -18,20 +18,20 @@ def tandem(*args: str, input_text: str | None = None) -> subprocess.CompletedPro
 
 
 def test_users_and_tokens_commands(engine: Engine) -> None:
-    created = tandem("users", "create", "--username", "alice", "--password", "pw", "--role", "op",
+    created = tandem("users", "create", "--username", "alice", "--password", "alice-Pass-1", "--role", "op",
                      "--email", "a@example.com")
     assert created.returncode == 0, created.stderr
     assert "created with role op" in created.stdout
-    duplicate = tandem("users", "create", "-u", "alice", "-p", "pw", "-r", "op")
+    duplicate = tandem("users", "create", "-u", "alice", "-p", "alice-Pass-1", "-r", "op")
     assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
-    bad_role = tandem("users", "create", "-u", "bob", "-p", "pw", "-r", "root")
+    bad_role = tandem("users", "create", "-u", "bob", "-p", "bob-Pass-1", "-r", "root")
     assert bad_role.returncode == 2
     rows = json.loads(tandem("users", "list", "-o", "json").stdout)
     assert [(r["username"], r["role"], r["email"]) for r in rows] == [("alice", "op", "a@example.com")]
     token = tandem("tokens", "create", "--username", "alice", "--expires-in-days", "2")
     assert token.returncode == 0 and token.stdout.strip().startswith("tdm_")
     assert tandem("tokens", "create", "-u", "nobody").returncode == 1
-    prompted = tandem("users", "reset-password", "-u", "alice", input_text="new\nnew\n")
+    prompted = tandem("users", "reset-password", "-u", "alice", input_text="alice-Pass-2\nalice-Pass-2\n")
     assert prompted.returncode == 0, prompted.stderr
 
     from tandem.api.auth.tokens import user_for_token
@@ -39,8 +39,8 @@ def test_users_and_tokens_commands(engine: Engine) -> None:
     from tandem.db.session import session_scope
 
     with session_scope(engine) as session:
-        assert authenticate(session, "alice", "new") is not None
-        assert authenticate(session, "alice", "pw") is None
+        assert authenticate(session, "alice", "alice-Pass-2") is not None
+        assert authenticate(session, "alice", "alice-Pass-1") is None
         user = user_for_token(session, token.stdout.strip())
         assert user is not None and user.username == "alice"
     assert tandem("users", "delete", "-u", "alice").returncode == 0
@@ -87,7 +87,7 @@ def test_expired_token_is_refused(engine: Engine) -> None:
     from tandem.models import utcnow
 
     with session_scope(engine) as session:
-        user = create_user(session, "dave", "pw", role="viewer")
+        user = create_user(session, "dave", "dave-Pass-1", role="viewer")
         token = create_token(session, user, expires_in_days=1, now=utcnow() - timedelta(days=2))
         assert user_for_token(session, token) is None
         fresh = create_token(session, user, expires_in_days=1)

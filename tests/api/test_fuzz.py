@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections import Counter
 from pathlib import Path
 
+import httpx
 import pytest
 import requests
 
@@ -56,3 +58,48 @@ def test_no_server_errors(api: Api, request: pytest.FixtureRequest) -> None:
     (ARTIFACTS / f"fuzz-{kind}.json").write_text(json.dumps(summary, indent=2))
     assert summary["requests"] > summary["operations"] * 5
     assert not failures, "\n".join(failures[:20])
+
+
+EXTREME_DATES = ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59.999999Z",
+                 "0001-01-01T00:00:00Z", "2024-02-30T00:00:00Z", "1e400"]
+EXTREME_INTS = [2**31, 2**40 + 1, 2**63, -(2**63) - 1, 10**30, -1]
+HUGE_TEXT = "x" * 60_000
+
+
+def _extremes(schema: dict[str, object]) -> list[object]:
+    kind, fmt = schema.get("type"), schema.get("format")
+    if fmt == "date-time" or any(isinstance(s, dict) and s.get("format") == "date-time"
+                                 for s in schema.get("anyOf", [])):  # type: ignore[union-attr]
+        return EXTREME_DATES
+    if kind == "integer" or any(isinstance(s, dict) and s.get("type") == "integer"
+                                for s in schema.get("anyOf", [])):  # type: ignore[union-attr]
+        return EXTREME_INTS
+    return [HUGE_TEXT]
+
+
+def test_extreme_dates_offsets_and_sizes(api: Api) -> None:
+    """Every query parameter of every operation at its extremes (overflowing dates, huge offsets and
+    texts), and a 10 MB body to every write: 4xx, never 5xx."""
+    schema = httpx.get(f"{api.url}/api/v1/openapi.json").json()
+    failures: list[str] = []
+    with api.client("admin") as client:
+        for path, operations in schema["paths"].items():
+            concrete = path.replace("{dag_id}", "api_demo").replace("{dag_run_id}", "seeded") \
+                .replace("{task_id}", "numbers").replace("{task_try_number}", "1")
+            concrete = re.sub(r"\{[^}]+\}", "1", concrete)
+            for method, operation in operations.items():
+                for param in operation.get("parameters", []):
+                    if param["in"] != "query":
+                        continue
+                    for value in _extremes(param.get("schema", {})):
+                        response = client.request(method.upper(), concrete, params={param["name"]: value},
+                                                  json={} if method != "get" else None)
+                        if response.status_code >= 500:
+                            failures.append(f"{method.upper()} {path} {param['name']}={str(value)[:40]}: "
+                                            f"{response.status_code}")
+                if method in ("post", "patch", "put"):
+                    response = client.request(method.upper(), concrete, json={"conf": {"x": "y" * 10_000_000},
+                                                                              "value": "y" * 10_000_000})
+                    if response.status_code >= 500:
+                        failures.append(f"{method.upper()} {path} 10 MB body: {response.status_code}")
+    assert not failures, "\n".join(failures[:30])

@@ -77,10 +77,10 @@ def test_pools_crud(api: Api) -> None:
 def test_users_and_tokens_through_the_api(api: Api) -> None:
     name = _name("u")
     with api.client("admin") as admin:
-        created = admin.post("/api/v1/users", json={"username": name, "password": "pw1", "role": "user"}).json()
+        created = admin.post("/api/v1/users", json={"username": name, "password": "long-Pass-1", "role": "user"}).json()
         assert created["roles"] == [{"name": "user"}] and "password" not in created
-        assert admin.post("/api/v1/users", json={"username": name, "password": "pw"}).status_code == 400
-        assert admin.post("/api/v1/users", json={"username": "bad name!", "password": "pw"}).status_code == 400
+        assert admin.post("/api/v1/users", json={"username": name, "password": "long-Pass-2"}).status_code == 400
+        assert admin.post("/api/v1/users", json={"username": "bad name!", "password": "long-Pass-3"}).status_code == 400
         assert admin.patch(f"/api/v1/users/{name}", json={"role": "op"}).json()["role"] == "op"
         token = admin.post(f"/api/v1/users/{name}/tokens", json={"expires_in_days": 1}).json()["token"]
         with httpx.Client(base_url=api.url, headers={"Authorization": f"Bearer {token}"}) as client:
@@ -116,7 +116,8 @@ def test_health_version_metrics_and_openapi(api: Api, admin: httpx.Client) -> No
     assert health.json()["scheduler"] == {"status": "unhealthy", "latest_scheduler_heartbeat": None}
     assert httpx.get(f"{api.url}/api/v1/health").json()["metadatabase"]["status"] == "healthy"
     assert admin.get("/api/v1/version").json()["version"]
-    metrics = httpx.get(f"{api.url}/metrics").text
+    assert httpx.get(f"{api.url}/metrics").status_code == 401  # security.metrics_require_login
+    metrics = admin.get("/metrics").text
     for name in ("tandem_task_instances{state=\"success\"}", "tandem_dag_runs{state=", "tandem_pool_slots{",
                  "tandem_live_nodes{role=\"api-server\"}", "tandem_metadatabase_up 1.0",
                  "tandem_api_requests_total{", "tandem_api_request_duration_seconds_bucket{"):

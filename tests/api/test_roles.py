@@ -79,6 +79,12 @@ MATRIX: list[tuple[str, str, str, str, object]] = [
     ("PATCH", "/api/v1/users/{username}", "admin", "/api/v1/users/nope", {"email": "a@b.c"}),
     ("DELETE", "/api/v1/users/{username}", "admin", "/api/v1/users/nope", None),
     ("POST", "/api/v1/users/{username}/tokens", "admin", "/api/v1/users/nope/tokens", {}),
+    ("GET", "/api/v1/users/{username}/tokens", "admin", "/api/v1/users/nope/tokens", None),
+    ("DELETE", "/api/v1/users/{username}/tokens/{token_id}", "admin", "/api/v1/users/nope/tokens/1", None),
+    ("GET", "/api/v1/users/me/tokens", "viewer", "/api/v1/users/me/tokens", None),
+    ("POST", "/api/v1/users/me/tokens", "viewer", "/api/v1/users/me/tokens", {"description": "matrix"}),
+    ("DELETE", "/api/v1/users/me/tokens/{token_id}", "viewer", "/api/v1/users/me/tokens/999999", None),
+    ("GET", "/api/v1/auditLog", "admin", "/api/v1/auditLog", None),
     ("GET", "/api/v1/roles", "admin", "/api/v1/roles", None),
 ]
 PUBLIC = {("GET", "/api/v1/health"), ("GET", "/health")}

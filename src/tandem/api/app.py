@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from tandem import __version__
 from tandem.api.errors import install_error_handlers
 from tandem.api.metrics import RequestMetrics, build_registry
-from tandem.api.middleware import SecureHeaders
+from tandem.api.middleware import AuditWrites, SecureHeaders
 from tandem.config import ConfigError, Settings, get_settings
 from tandem.scheduler.dag_data import DagDataCache
 
@@ -24,6 +24,7 @@ API_PREFIX = "/api/v1"
 
 def _api_router() -> APIRouter:
     from tandem.api.routes import (
+        audit,
         connections,
         dag_runs,
         dags,
@@ -40,11 +41,27 @@ def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     # Order matters where paths overlap: ``.../taskInstances/{task_id}/xcomEntries`` must be
     # tried before ``.../taskInstances/{task_id}/{map_index}``.
-    for module in (dags, dag_runs, logs, xcoms, task_instances, variables, connections, pools, misc, users):
+    for module in (dags, dag_runs, logs, xcoms, task_instances, variables, connections, pools, misc, users,
+                   audit):
         api.include_router(module.router)
     api.add_api_route("/health", monitor.get_health, methods=["GET"], tags=["Monitoring"],
                       response_model=None, include_in_schema=True)
     return api
+
+
+# Placeholders from docs and other projects' defaults: a key anyone can read forges any session
+# (Airflow CVE-2020-17526, whose default was "temporary_key").
+KNOWN_KEYS = frozenset({"temporary_key", "changeme", "change-me", "secret", "secret_key", "your-secret-key",
+                        "supersecret", "development", "test"})
+
+
+def check_secret_key(settings: Settings) -> None:
+    key = settings.api.secret_key
+    minimum = settings.security.min_secret_key_length
+    if key.lower() in KNOWN_KEYS or len(key) < minimum:
+        raise ConfigError(f"api.secret_key is a well-known or short key (under {minimum} characters; "
+                          "security.min_secret_key_length): anyone could forge sessions. Set a long random one, "
+                          "e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'")
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
@@ -57,6 +74,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     if not settings.api.secret_key:
         raise ConfigError("api.secret_key is not set: sessions cannot be signed. Set it (the same on every "
                           "node) in tandem.toml or TANDEM__API__SECRET_KEY")
+    check_secret_key(settings)
     if engine is None:
         from tandem.db.engine import get_engine
 
@@ -96,6 +114,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     latency = Histogram("tandem_api_request_duration_seconds", "Time to answer an HTTP request",
                         ["method", "route"], registry=registry)
     app.add_middleware(RequestMetrics, requests=requests, latency=latency)
+    app.add_middleware(AuditWrites)
     app.add_middleware(SecureHeaders)
     return app
 

@@ -7,7 +7,7 @@ runs before the route's own lookups, so a forbidden caller learns nothing (403 b
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
 from fastapi import Request
@@ -49,7 +49,7 @@ def current_identity(conn: HTTPConnection) -> Identity | None:
     if cached is not None:
         return cached
     with db(conn) as session:
-        found = identify(conn, session, get_settings(conn).api.secret_key)
+        found = identify(conn, session, get_settings(conn))
     conn.state.identity = found
     return found
 
@@ -65,7 +65,7 @@ async def _csrf_token_of(request: Request) -> str:
     return ""
 
 
-def require(role: RoleName) -> Callable[[Request], object]:
+def require(role: RoleName) -> Callable[[Request], Awaitable[Identity]]:
     """A dependency that returns the caller's Identity, or raises 401/403."""
 
     async def check(request: Request) -> Identity:

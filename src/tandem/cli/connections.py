@@ -14,12 +14,9 @@ from tandem.cli.common import CliError, engine, handle_errors
 from tandem.cli.output import output_option, render
 from tandem.db.session import session_scope
 from tandem.models import Connection, queries
+from tandem.secrets_masker import MASK, SecretsMasker
 
 F = TypeVar("F", bound=Callable[..., Any])
-MASK = "***"
-# Keys of ``extra`` whose values are masked by ``get``, as Airflow's secrets masker does.
-_SENSITIVE = ("password", "passwd", "secret", "token", "private_key", "api_key", "apikey", "access_key",
-              "keyfile_dict", "credentials")
 LIST_COLUMNS = ["conn_id", "conn_type", "description", "host", "port", "schema", "login"]
 GET_COLUMNS = [*LIST_COLUMNS, "password", "extra"]
 
@@ -81,14 +78,6 @@ def _parse_extra(text: str | None) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise CliError("--conn-extra must be a JSON object")
     return value
-
-
-def _mask_extra(extra: Any) -> Any:
-    if isinstance(extra, dict):
-        return {k: MASK if any(s in k.lower() for s in _SENSITIVE) else _mask_extra(v) for k, v in extra.items()}
-    if isinstance(extra, list):
-        return [_mask_extra(v) for v in extra]
-    return extra
 
 
 @click.group()
@@ -165,7 +154,7 @@ def get(conn_id: str, output: str) -> None:
         raise LookupError(f"connection {conn_id!r} not found")
     row: dict[str, Any] = {c: getattr(conn, c) for c in LIST_COLUMNS}
     row["password"] = MASK if conn.password else None
-    row["extra"] = _mask_extra(_decrypted_extra(conn))
+    row["extra"] = SecretsMasker().redact(_decrypted_extra(conn))
     render([row], GET_COLUMNS, output)
 
 

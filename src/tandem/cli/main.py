@@ -46,9 +46,16 @@ def _register() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     _register()
+    args = argv if argv is not None else sys.argv[1:]
+    code = _invoke(args)
+    _audit(args, code)
+    return code
+
+
+def _invoke(args: list[str]) -> int:
     try:
         # Without standalone mode click returns ctx.exit()'s code instead of raising it.
-        code = cli.main(args=argv, prog_name="tandem", standalone_mode=False)
+        code = cli.main(args=args, prog_name="tandem", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return RET_ERROR
@@ -58,6 +65,19 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as e:
         return e.exit_code
     return code if isinstance(code, int) else RET_OK
+
+
+def _audit(argv: list[str], code: int) -> None:
+    """Record a write command in the audit log, with its exit code (failed attempts count too)."""
+    from tandem.audit import is_cli_write, record_cli
+    from tandem.cli.common import engine
+
+    if not is_cli_write(argv):
+        return
+    try:
+        record_cli(engine(), argv, code)
+    except Exception as e:  # noqa: BLE001 - the command's own outcome stands whatever happens here
+        click.echo(f"warning: not recorded in the audit log: {e}", err=True)
 
 
 def run() -> None:

@@ -87,7 +87,7 @@ def tokens() -> None:
 
 @tokens.command("create")
 @click.option("-u", "--username", required=True)
-@click.option("--expires-in-days", type=float, help="Default: never expires.")
+@click.option("--expires-in-days", type=float, help="Default: security.token_default_expiry_days.")
 @click.option("--description", default="")
 @handle_errors
 def create_token_(username: str, expires_in_days: float | None, description: str) -> None:
@@ -101,6 +101,43 @@ def create_token_(username: str, expires_in_days: float | None, description: str
             raise LookupError(f"user {username!r} not found")
         token = create_token(session, user, expires_in_days=expires_in_days, description=description)
     click.echo(token)
+
+
+TOKEN_COLUMNS = ["id", "prefix", "description", "created_at", "expires_at", "last_used_at"]
+
+
+@tokens.command("list")
+@click.option("-u", "--username", required=True)
+@output_option
+@handle_errors
+def list_tokens_(username: str, output: str) -> None:
+    """List a user's tokens (never their secrets)."""
+    from tandem.api.auth.tokens import list_tokens
+    from tandem.api.auth.users import read_user
+
+    with session_scope(engine()) as session:
+        user = read_user(session, username)
+        if user is None:
+            raise LookupError(f"user {username!r} not found")
+        rows = [{c: getattr(t, c) for c in TOKEN_COLUMNS} for t in list_tokens(session, user)]
+    render(rows, TOKEN_COLUMNS, output, empty="No tokens.")
+
+
+@tokens.command("revoke")
+@click.option("-u", "--username", required=True)
+@click.option("--id", "token_id", type=int, required=True, help="The token's id, from `tandem tokens list`.")
+@handle_errors
+def revoke_token_(username: str, token_id: int) -> None:
+    """Revoke a token: it stops working at once, on every api-server."""
+    from tandem.api.auth.tokens import revoke_token
+    from tandem.api.auth.users import read_user
+
+    with session_scope(engine()) as session:
+        user = read_user(session, username)
+        if user is None:
+            raise LookupError(f"user {username!r} not found")
+        revoke_token(session, user, token_id)
+    click.echo(f"Token {token_id} of {username} revoked")
 
 
 def register(cli: click.Group) -> None:

@@ -95,6 +95,47 @@ class ApiSettings(_Section):
     base_url: str = Field("", description="URL users reach the UI at, when behind a proxy.")
 
 
+DEFAULT_SENSITIVE_NAMES = [
+    "access_token", "api_key", "apikey", "authorization", "passphrase", "passwd", "password", "private_key",
+    "secret", "token", "keyfile_dict", "service_account", "access_key", "credentials",
+]
+
+
+class SecuritySettings(_Section):
+    identifier_pattern: str = Field(
+        r"^[A-Za-z0-9_.~:+-]+$",
+        description="Run ids (and other identifiers that reach templates) must match this regular expression.",
+    )
+    sensitive_names: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_SENSITIVE_NAMES),
+        description="A variable or connection extra key containing one of these words (any case) is a secret: "
+        "its value is shown as *** everywhere.",
+    )
+    min_secret_key_length: int = Field(16, ge=0, description="api.secret_key shorter than this is refused.")
+    session_max_age_hours: float = Field(24.0, gt=0, description="A UI session ends this long after login.")
+    session_idle_minutes: float = Field(120.0, gt=0, description="A UI session unused this long ends.")
+    token_default_expiry_days: float = Field(
+        90.0, ge=0, description="Expiry of an API token created without one; 0 = never expires."
+    )
+    token_max_expiry_days: float = Field(365.0, gt=0, description="Longest lifetime an API token may be given.")
+    login_free_failures: int = Field(5, ge=1, description="Failed logins of one username before backoff starts.")
+    login_free_failures_per_client: int = Field(
+        50, ge=1, description="Failed logins from one client address (any usernames) before backoff starts; higher, "
+        "as users behind one proxy share an address."
+    )
+    login_backoff_max_seconds: float = Field(900.0, gt=0, description="Longest wait imposed after failed logins.")
+    password_min_length: int = Field(10, ge=1, description="Shortest password accepted for a user.")
+    metrics_require_login: bool = Field(
+        True, description="/metrics needs credentials (any role); false serves it openly, e.g. behind a firewall."
+    )
+    max_conf_bytes: int = Field(65536, ge=1, description="Largest DAG run conf accepted, as JSON bytes.")
+    max_variable_bytes: int = Field(1_048_576, ge=1, description="Largest variable value accepted.")
+    page_value_chars: int = Field(
+        10_000, ge=100, description="Values longer than this (conf, variables, XComs) are cut in pages, "
+        "with a link to show all."
+    )
+
+
 class CelerySettings(_Section):
     broker_url: str = Field("redis://127.0.0.1:6379/0", description="Celery broker (redis:// or amqp://).")
     result_backend: str = Field("", description="Celery result backend; Tandem keeps state in its DB.")
@@ -121,6 +162,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = LoggingSettings()
     api: ApiSettings = ApiSettings()
     celery: CelerySettings = CelerySettings()
+    security: SecuritySettings = SecuritySettings()
 
     @classmethod
     def settings_customise_sources(

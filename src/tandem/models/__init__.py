@@ -6,6 +6,7 @@ from tandem.models.dag import DagCode, DagModel, ImportError_, SerializedDagMode
 from tandem.models.dag_run import DagRun
 from tandem.models.node import Lock, Node
 from tandem.models.pool import DEFAULT_POOL, Pool
+from tandem.models.security import AuditLog, LoginFailure, UserSession
 from tandem.models.task_instance import TaskInstance, TaskTry
 from tandem.models.user import ApiToken, Role, User  # noqa: F401  (registers the tables)
 from tandem.models.variable import Variable
@@ -13,6 +14,7 @@ from tandem.models.xcom import XCom
 
 __all__ = [
     "DEFAULT_POOL",
+    "AuditLog",
     "Base",
     "Connection",
     "DagCode",
@@ -20,11 +22,13 @@ __all__ = [
     "DagRun",
     "ImportError_",
     "Lock",
+    "LoginFailure",
     "Node",
     "Pool",
     "SerializedDagModel",
     "TaskInstance",
     "TaskTry",
+    "UserSession",
     "Variable",
     "XCom",
     "utcnow",

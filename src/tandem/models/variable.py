@@ -29,6 +29,9 @@ def get_variable_value(session: Session, key: str) -> str | None:
 
 def set_variable(session: Session, key: str, value: str, *, description: str | None = None) -> None:
     """Create or replace a variable; its value is encrypted when a fernet key is configured."""
+    from tandem.limits import check_variable_size
+
+    check_variable_size(value)
     encrypted = bool(get_settings().core.fernet_key)
     stored = encrypt(value) if encrypted else value
     row = session.get(Variable, key)

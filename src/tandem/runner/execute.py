@@ -25,6 +25,7 @@ from tandem.runner.claim import Claim, claim_try, finish_try
 from tandem.runner.heartbeat import TryHeartbeat
 from tandem.runner.logs import TryLog, try_log_path
 from tandem.runner.runtime import RuntimeTaskInstance
+from tandem.secrets_masker import MaskingStream, is_sensitive_name, mask_secret, process_masker, redact
 from tandem.state import TaskInstanceState
 
 
@@ -126,6 +127,9 @@ def redirect_output_to(log: TryLog) -> None:
     os.dup2(log.fileno(), 2)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    # What the task prints (and its BashOperator commands' output) passes the secrets masker.
+    sys.stdout = MaskingStream(sys.stdout, process_masker())
+    sys.stderr = MaskingStream(sys.stderr, process_masker())
 
 
 def raise_terminated(signum: int, _frame: Any) -> None:
@@ -194,6 +198,8 @@ def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Ou
         log.line("Task failed:\n" + "".join(traceback.format_exception(e)).rstrip(), "ERROR")
     finally:
         signal.signal(signal.SIGTERM, previous_term)
+    outcome.rendered = redact(outcome.rendered)
+    outcome.reason = redact(outcome.reason)
     return outcome, prepared
 
 
@@ -214,7 +220,10 @@ def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskI
 
     def variable_getter(name: str) -> str | None:
         with session_scope() as session:
-            return get_variable_value(session, name)
+            value = get_variable_value(session, name)
+        if value is not None and is_sensitive_name(name):
+            mask_secret(value)
+        return value
 
     context = build_context(
         dag=dag, task=task, ti=ti, run_id=claimed.run_id, logical_date=claimed.logical_date,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tandem.orchestration import TiKey
+from tandem.secrets_masker import process_masker
 
 
 def try_log_path(base: Path, key: TiKey, try_number: int) -> Path:
@@ -48,7 +49,7 @@ class TryLog:
             return
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
         try:
-            self._file.write(f"[{stamp}] {{tandem}} {level} - {message}\n")
+            self._file.write(f"[{stamp}] {{tandem}} {level} - {process_masker().redact_text(message)}\n")
         except OSError as e:
             self.error = e
 

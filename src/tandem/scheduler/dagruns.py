@@ -69,6 +69,8 @@ def trigger_dag_run(session: Session, cache: DagDataCache, dag_id: str, *, run_i
                     conf: dict[str, Any] | None = None, logical_date: datetime | None = None,
                     triggered_by: str = "cli", now: datetime | None = None) -> DagRun:
     """Create a manual run; conf is validated against the DAG's params (ParamValidationError)."""
+    from tandem.identifiers import check_identifier
+    from tandem.limits import check_conf_size
     from tandem.sdk.params import validate_conf
 
     now = now or utcnow()
@@ -80,8 +82,8 @@ def trigger_dag_run(session: Session, cache: DagDataCache, dag_id: str, *, run_i
     logical_date = logical_date or now
     interval = _timetable(dag).infer_manual_data_interval(logical_date)
     run_id = run_id or f"manual__{logical_date.isoformat()}"
-    if "/" in run_id or not run_id.strip():
-        raise ValueError(f"invalid run id {run_id!r}: it must be non-empty and contain no '/'")
+    check_identifier(run_id, "run id")
+    check_conf_size(conf)
     exists = session.execute(
         sa.select(DagRun.run_id).where(
             DagRun.dag_id == dag_id, sa.or_(DagRun.run_id == run_id, DagRun.logical_date == logical_date)

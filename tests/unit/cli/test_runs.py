@@ -23,7 +23,7 @@ def test_list_filters_and_orders_newest_first(cli: Cli, engine: Engine) -> None:
     # Then
     assert [r["run_id"] for r in everything] == ["other", "new", "old"]
     assert set(everything[0]) == {"dag_id", "run_id", "state", "run_type", "logical_date", "start_date",
-                                  "end_date"}
+                                  "end_date", "scheduling_error"}
     assert everything[0]["logical_date"] == "2024-05-03T12:00:00+00:00"
     assert [r["run_id"] for r in d1] == ["new", "old"]
     assert [r["run_id"] for r in failed] == ["new"] and [r["run_id"] for r in limited] == ["other"]

@@ -17,9 +17,11 @@ from typing import Literal
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
-from tandem.api.auth.session import COOKIE_NAME, decode_session, password_digest
+from tandem.api.auth.session import COOKIE_NAME, read_session
+from tandem.api.auth.throttle import LoginThrottled
 from tandem.api.auth.tokens import user_for_token
-from tandem.api.auth.users import authenticate
+from tandem.api.auth.users import log_in
+from tandem.config import Settings
 from tandem.models.user import User
 
 # bcrypt costs ~0.2 s by design; a script sending Basic credentials on every call would pay it
@@ -43,7 +45,11 @@ def _from_user(user: User, via: Literal["session", "token", "basic"], csrf: str 
     return Identity(user.id, user.username, user.role, via, csrf)
 
 
-def _basic(session: Session, encoded: str) -> Identity | None:
+def client_address(conn: HTTPConnection) -> str:
+    return conn.client.host if conn.client is not None else ""
+
+
+def _basic(conn: HTTPConnection, session: Session, settings: Settings, encoded: str) -> Identity | None:
     try:
         username, _, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
     except (binascii.Error, UnicodeDecodeError, ValueError):
@@ -51,14 +57,17 @@ def _basic(session: Session, encoded: str) -> Identity | None:
     from tandem.api.auth.users import read_user
 
     user = read_user(session, username)
-    if user is None or not user.active:
-        return None
-    key = hashlib.sha256(f"{username}\0{password}\0{user.password_hash}".encode("utf-8", "surrogatepass")).hexdigest()
+    key = hashlib.sha256(f"{username}\0{password}\0{user.password_hash if user else ''}".encode(
+        "utf-8", "surrogatepass")).hexdigest()
     now = time.monotonic()
     with _basic_lock:
-        if _basic_ok.get(key, 0.0) > now:
+        if user is not None and user.active and _basic_ok.get(key, 0.0) > now:
             return _from_user(user, "basic")
-    if authenticate(session, username, password) is None:
+    try:
+        user = log_in(session, username, password, client=client_address(conn), settings=settings)
+    except LoginThrottled:
+        return None
+    if user is None:
         return None
     with _basic_lock:
         if len(_basic_ok) > 10_000:
@@ -67,7 +76,7 @@ def _basic(session: Session, encoded: str) -> Identity | None:
     return _from_user(user, "basic")
 
 
-def identify(conn: HTTPConnection, session: Session, secret_key: str) -> Identity | None:
+def identify(conn: HTTPConnection, session: Session, settings: Settings) -> Identity | None:
     """The identity behind the request's credentials, or None when it has no valid ones."""
     header = conn.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
@@ -76,16 +85,11 @@ def identify(conn: HTTPConnection, session: Session, secret_key: str) -> Identit
         user = user_for_token(session, value.strip())
         return _from_user(user, "token") if user is not None else None
     if scheme == "basic" and value.strip():
-        return _basic(session, value.strip())
+        return _basic(conn, session, settings, value.strip())
     if header:
         return None
     cookie = conn.cookies.get(COOKIE_NAME)
     if not cookie:
         return None
-    data = decode_session(secret_key, cookie)
-    if data is None:
-        return None
-    user = session.get(User, data.user_id)
-    if user is None or not user.active or password_digest(user.password_hash) != data.password_digest:
-        return None
-    return _from_user(user, "session", data.csrf)
+    found = read_session(session, settings, cookie)
+    return _from_user(found.user, "session", found.csrf) if found is not None else None

@@ -25,10 +25,22 @@ def hash_token(token: str) -> str:
 
 def create_token(session: Session, user: User, *, expires_in_days: float | None = None,
                  description: str = "", now: datetime | None = None) -> str:
-    """Store a new token for ``user`` and return its secret (shown once, never again)."""
+    """Store a new token for ``user`` and return its secret (shown once, never again).
+
+    Without ``expires_in_days`` the token gets ``security.token_default_expiry_days`` (0: never
+    expires); no token may outlive ``security.token_max_expiry_days``.
+    """
+    from tandem.config import get_settings
+
+    security = get_settings().security
     now = now or utcnow()
     if expires_in_days is not None and expires_in_days <= 0:
-        raise ValueError("--expires-in-days must be more than 0")
+        raise ValueError("expires_in_days must be more than 0")
+    if expires_in_days is None:
+        expires_in_days = security.token_default_expiry_days or None
+    if expires_in_days is not None and expires_in_days > security.token_max_expiry_days:
+        raise ValueError(f"a token may live at most {security.token_max_expiry_days:g} days "
+                         "(security.token_max_expiry_days)")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(
         user_id=user.id, token_hash=hash_token(token), prefix=token[:10], description=description,
@@ -64,3 +76,10 @@ def list_tokens(session: Session, user: User) -> list[ApiToken]:
 
 def read_token(session: Session, token: str) -> ApiToken | None:
     return session.execute(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token))).scalar_one_or_none()
+
+
+def revoke_token(session: Session, user: User, token_id: int) -> None:
+    """Delete one of ``user``'s tokens; it stops working at once on every replica."""
+    result = session.execute(sa.delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise LookupError(f"token {token_id} of user {user.username!r} not found")

@@ -17,10 +17,15 @@ from sqlalchemy.orm import Session
 
 from tandem.api.auth.passwords import hash_password, verify_password
 from tandem.api.auth.roles import RANK
+from tandem.api.auth.throttle import check_not_blocked, record_failure, record_success, subjects
+from tandem.config import Settings
 from tandem.models import utcnow
 from tandem.models.user import ApiToken, User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,256}$")
+# Checked against when the user is unknown or disabled, so that a login costs the same bcrypt
+# work whether or not the user exists (no user enumeration by timing).
+_EQUAL_WORK_HASH = "bcrypt_sha256$$2b$12$lTQZXOD7pBYFjJIo4UMsquSGGa/K08xTVOGoWO7okgABrXBcsIzHy"
 STANDALONE_ADMIN = "admin"
 STANDALONE_PASSWORD_FILE = "standalone_admin_password.txt"
 
@@ -32,8 +37,23 @@ def _check(username: str, role: str) -> None:
         raise ValueError(f"unknown role {role!r}: choose one of {', '.join(RANK)}")
 
 
+def check_password_policy(password: str, username: str = "") -> None:
+    """At least ``security.password_min_length`` characters, not the username, not one repeated character."""
+    from tandem.config import get_settings
+
+    minimum = get_settings().security.password_min_length
+    if len(password) < minimum:
+        raise ValueError(f"the password is too short: use at least {minimum} characters "
+                         "(security.password_min_length)")
+    if username and password.lower() == username.lower():
+        raise ValueError("the password cannot be the username")
+    if len(set(password)) < 3:
+        raise ValueError("the password needs at least 3 different characters")
+
+
 def create_user(session: Session, username: str, password: str, *, role: str, email: str = "") -> User:
     _check(username, role)
+    check_password_policy(password, username)
     if read_user(session, username) is not None:
         raise ValueError(f"user {username!r} already exists")
     user = User(username=username, email=email, password_hash=hash_password(password), role=role,
@@ -51,29 +71,50 @@ def list_users(session: Session) -> list[User]:
     return list(session.execute(sa.select(User).order_by(User.username)).scalars())
 
 
+def _refuse_removing_last_admin(session: Session, user: User) -> None:
+    """Without an active admin nobody could manage users again (short of the CLI on a server)."""
+    others = session.execute(sa.select(sa.func.count()).select_from(User).where(
+        User.role == "admin", User.active.is_(True), User.id != user.id)).scalar_one()
+    if user.role == "admin" and user.active and others == 0:
+        raise ValueError(f"{user.username!r} is the last active admin: make another admin first")
+
+
 def delete_user(session: Session, username: str) -> None:
-    """Delete a user and their tokens (explicitly: SQLite may not cascade, and may reuse the id)."""
+    """Delete a user, their tokens and sessions (explicitly: SQLite may not cascade, and may reuse the id)."""
+    from tandem.api.auth.session import end_user_sessions
+
     user = read_user(session, username)
     if user is None:
         raise LookupError(f"user {username!r} not found")
+    _refuse_removing_last_admin(session, user)
+    end_user_sessions(session, user.id)
     session.execute(sa.delete(ApiToken).where(ApiToken.user_id == user.id))
     session.execute(sa.delete(User).where(User.id == user.id))
 
 
 def update_user(session: Session, username: str, *, password: str | None = None, role: str | None = None,
                 email: str | None = None, active: bool | None = None) -> User:
+    """Change a user; a new password or disabling the user ends every session of theirs at once."""
+    from tandem.api.auth.session import end_user_sessions
+
     user = read_user(session, username)
     if user is None:
         raise LookupError(f"user {username!r} not found")
+    if (role is not None and role != "admin") or active is False:
+        _refuse_removing_last_admin(session, user)
     if role is not None:
         _check(username, role)
         user.role = role
     if password is not None:
+        check_password_policy(password, username)
         user.password_hash = hash_password(password)
+        end_user_sessions(session, user.id)
     if email is not None:
         user.email = email
     if active is not None:
         user.active = active
+        if not active:
+            end_user_sessions(session, user.id)
     session.flush()
     return user
 
@@ -83,10 +124,28 @@ def reset_password(session: Session, username: str, password: str) -> None:
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with these credentials, or None (never says which part was wrong)."""
+    """The active user with these credentials, or None (never says which part was wrong).
+
+    An unknown or disabled user costs the same bcrypt work as a known one.
+    """
     user = read_user(session, username)
-    if user is None or not user.active or not verify_password(password, user.password_hash):
+    if user is None or not user.active:
+        verify_password(password, _EQUAL_WORK_HASH)
         return None
+    if not verify_password(password, user.password_hash):
+        return None
+    return user
+
+
+def log_in(session: Session, username: str, password: str, *, client: str, settings: Settings) -> User | None:
+    """``authenticate`` behind the login throttle (raises LoginThrottled); records the outcome."""
+    keys = subjects(username, client)
+    check_not_blocked(session, keys)
+    user = authenticate(session, username, password)
+    if user is None:
+        record_failure(session, keys, settings)
+        return None
+    record_success(session, username)
     return user
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,10 +14,11 @@ from tandem.api.queries import runs as q
 from tandem.api.routes.task_instances import ti_response
 from tandem.api.schemas import actions
 from tandem.api.schemas import responses as r
-from tandem.api.schemas.filters import Page, page
+from tandem.api.schemas.filters import DateFilter, Page, page
 from tandem.models import DagRun, TaskInstance
 from tandem.orchestration.actions import clear_task_instances, set_dag_run_state
 from tandem.scheduler.dagruns import trigger_dag_run
+from tandem.secrets_masker import masker_from_db
 from tandem.state import DagRunState
 
 router = APIRouter(tags=["DAGRun"])
@@ -48,10 +48,10 @@ def get_dag_runs(
     request: Request, dag_id: str, p: Annotated[Page, Depends(page)],
     state: Annotated[list[str] | None, Query()] = None,
     run_type: Annotated[list[str] | None, Query()] = None,
-    execution_date_gte: datetime | None = None, execution_date_lte: datetime | None = None,
-    logical_date_gte: datetime | None = None, logical_date_lte: datetime | None = None,
-    start_date_gte: datetime | None = None, start_date_lte: datetime | None = None,
-    end_date_gte: datetime | None = None, end_date_lte: datetime | None = None,
+    execution_date_gte: DateFilter = None, execution_date_lte: DateFilter = None,
+    logical_date_gte: DateFilter = None, logical_date_lte: DateFilter = None,
+    start_date_gte: DateFilter = None, start_date_lte: DateFilter = None,
+    end_date_gte: DateFilter = None, end_date_lte: DateFilter = None,
 ) -> r.DAGRunCollection:
     """``dag_id`` ``~`` lists the runs of every DAG, as in Airflow."""
     with db(request) as session:
@@ -113,7 +113,8 @@ def clear_dag_run(request: Request, dag_id: str, dag_run_id: str,
                                     dry_run=body.dry_run)
         if body.dry_run:
             tis = [session.get(TaskInstance, tuple(k)) for k in keys]
-            items = [ti_response(ti, run.logical_date) for ti in tis if ti is not None]
+            masker = masker_from_db(session)
+            items = [ti_response(ti, run.logical_date, masker) for ti in tis if ti is not None]
             return r.TaskInstanceCollection(task_instances=items, total_entries=len(items))
         session.expire_all()
         return run_response(_read(session, dag_id, dag_run_id))

@@ -19,10 +19,11 @@ from tandem.api.errors import ApiError, not_found
 from tandem.api.queries import task_instances as q
 from tandem.api.routes.task_instances import TI_PATH, MapIndex
 from tandem.api.schemas import responses as r
-from tandem.api.schemas.filters import MAX_INT
+from tandem.api.schemas.filters import MAX_INT, MAX_LOG_OFFSET
 from tandem.logs.reader import read_try_log
 from tandem.models import TaskInstance
 from tandem.orchestration import TiKey
+from tandem.secrets_masker import masker_from_db
 
 router = APIRouter(tags=["TaskInstance"])
 LIVE_STATES = frozenset({"queued", "running", "scheduled", "none", "deferred"})
@@ -43,7 +44,7 @@ def get_log(
     request: Request, dag_id: str, dag_run_id: str, task_id: str,
     task_try_number: Annotated[int, Path(ge=1, le=MAX_INT)], map_index: MapIndex = -1,
     token: Annotated[str | None, Query(max_length=1000, description="continuation_token of the previous call")] = None,
-    offset: Annotated[int | None, Query(ge=0, le=2**62, description="Byte offset to read from")] = None,
+    offset: Annotated[int | None, Query(ge=0, le=MAX_LOG_OFFSET, description="Byte offset to read from")] = None,
     full_content: bool = False,
 ) -> r.TaskLog | Response:
     settings = get_settings(request)
@@ -51,19 +52,22 @@ def get_log(
     if token and not full_content:
         try:
             start = int(_serializer(settings.api.secret_key).loads(token)["o"])
+            if not 0 <= start <= MAX_LOG_OFFSET:
+                raise ValueError(start)
         except (BadSignature, KeyError, TypeError, ValueError):
             raise ApiError(400, "bad continuation token") from None
     if full_content:
         start = 0
     with db(request) as session:
         ti = q.read_task_instance(session, dag_id, dag_run_id, task_id, map_index)
+        masker = masker_from_db(session)
     if ti is None:
         raise not_found(f"task instance {task_id!r} (map index {map_index}) of run {dag_run_id!r}")
     if task_try_number > max(ti.try_number, 1):
         raise not_found(f"try {task_try_number} of task instance {task_id!r}")
     chunk = read_try_log(settings, TiKey(dag_id, dag_run_id, task_id, map_index), task_try_number, start)
     over = _try_is_over(ti, task_try_number)
-    content = chunk.text
+    content = masker.redact_text(chunk.text)
     if not chunk.found and over and start == 0:
         content = "*** No log found for this try (it never started, or its log is gone).\n"
     next_token = _serializer(settings.api.secret_key).dumps({"o": chunk.next_offset})

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Request
 
 from tandem import __version__
-from tandem.api.auth.roles import RoleName
+from tandem.api.auth.identity import Identity
+from tandem.api.auth.roles import RoleName, role_allows
 from tandem.api.deps import db, get_settings, require
 from tandem.api.errors import not_found
 from tandem.api.queries import cluster as cluster_queries
@@ -25,13 +26,14 @@ def import_error_response(e: ImportError_) -> r.ImportError:
     return r.ImportError(import_error_id=e.id, timestamp=e.timestamp, filename=e.filename, stack_trace=e.stacktrace)
 
 
-def node_response(n: Node, timeout: float) -> r.Node:
+def node_response(n: Node, timeout: float, *, full: bool) -> r.Node:
+    """A node; only admins get its config fingerprint and details (key hashes, DB URL), others agrees/divergent."""
     now = utcnow()
     return r.Node(id=n.id, role=n.role, hostname=n.hostname, pid=n.pid, version=n.version, state=n.state,
                   started_at=n.started_at, last_heartbeat=n.last_heartbeat,
                   heartbeat_age_seconds=round((now - n.last_heartbeat).total_seconds(), 3),
-                  alive=cluster_queries.is_alive(n, now, timeout), fingerprint=n.fingerprint,
-                  divergent=n.divergent, details=n.details or {})
+                  alive=cluster_queries.is_alive(n, now, timeout), fingerprint=n.fingerprint if full else "",
+                  divergent=n.divergent, details=(n.details or {}) if full else {})
 
 
 @router.get("/importErrors", response_model=r.ImportErrorCollection, tags=["ImportError"])
@@ -52,12 +54,14 @@ def get_import_error(request: Request, import_error_id: Annotated[int, Path(ge=0
 
 
 @router.get("/cluster/nodes", response_model=r.NodeCollection, tags=["Cluster"])
-def get_cluster_nodes(request: Request, p: Annotated[Page, Depends(page)], role: str | None = None,
+def get_cluster_nodes(request: Request, p: Annotated[Page, Depends(page)],
+                      who: Annotated[Identity, Depends(require(RoleName.VIEWER))], role: str | None = None,
                       state: str | None = None) -> r.NodeCollection:
     timeout = get_settings(request).scheduler.node_timeout
+    full = role_allows(who.role, RoleName.ADMIN)
     with db(request) as session:
         rows, total = cluster_queries.list_nodes(session, p, role=role, state=state)
-        return r.NodeCollection(nodes=[node_response(n, timeout) for n in rows], total_entries=total)
+        return r.NodeCollection(nodes=[node_response(n, timeout, full=full) for n in rows], total_entries=total)
 
 
 @router.get("/version", response_model=r.Version, tags=["Monitoring"])

@@ -1,4 +1,4 @@
-"""``/health`` for load balancers and ``/metrics`` for Prometheus: no login needed.
+"""``/health`` for load balancers (no login) and ``/metrics`` for Prometheus (login unless configured open).
 
 ``/health`` answers 200 while the metadata DB is reachable (a replica that cannot reach it
 cannot answer anything, so the balancer should drop it) and reports the schedulers' latest
@@ -15,7 +15,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from tandem.api.deps import db, get_settings
+from tandem.api.auth.roles import RoleName
+from tandem.api.deps import db, get_settings, require
 from tandem.api.queries.cluster import latest_scheduler_heartbeat
 from tandem.api.schemas import responses as r
 from tandem.models import utcnow
@@ -46,5 +47,9 @@ def get_health(request: Request) -> Response:
 
 @router.get("/metrics", include_in_schema=False)
 async def get_metrics(request: Request) -> Response:
+    """Any role's credentials (e.g. a viewer's bearer token in Prometheus' ``authorization``) unless
+    ``security.metrics_require_login`` is false: the figures name DAGs, pools and hosts."""
+    if get_settings(request).security.metrics_require_login:
+        await require(RoleName.VIEWER)(request)
     data = await run_in_threadpool(generate_latest, request.app.state.metrics_registry)
     return Response(data, media_type=CONTENT_TYPE_LATEST)

@@ -19,6 +19,7 @@ from tandem.api.schemas.filters import MAX_INT, Page, page
 from tandem.models import TaskInstance, TaskTry
 from tandem.orchestration import TiKey
 from tandem.orchestration.actions import clear_task_instances, select_task_ids, set_task_instance_state
+from tandem.secrets_masker import SecretsMasker, masker_from_db
 from tandem.state import TaskInstanceState
 
 router = APIRouter(tags=["TaskInstance"])
@@ -28,14 +29,15 @@ TI_PATH = "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}"
 MapIndex = Annotated[int, Query(ge=-1, le=MAX_INT, description="Map index; -1 for an unmapped task.")]
 
 
-def ti_response(ti: TaskInstance, logical_date: datetime | None) -> r.TaskInstance:
+def ti_response(ti: TaskInstance, logical_date: datetime | None, masker: SecretsMasker) -> r.TaskInstance:
+    """A task instance as returned to any role: secrets in its rendered fields and failure are ``***``."""
     return r.TaskInstance(
         task_id=ti.task_id, task_display_name=ti.task_id, dag_id=ti.dag_id, dag_run_id=ti.run_id,
         execution_date=logical_date, start_date=ti.start_date, end_date=ti.end_date, duration=ti.duration,
         state=None if ti.state == "none" else ti.state, try_number=ti.try_number, map_index=ti.map_index,
         max_tries=ti.max_tries, hostname=ti.hostname or "", pool=ti.pool, pool_slots=ti.pool_slots, queue=ti.queue,
         priority_weight=ti.priority_weight, operator=ti.operator, queued_when=ti.queued_at, pid=ti.pid,
-        node_id=ti.node_id, failure_reason=ti.failure_reason, rendered_fields=ti.rendered_fields,
+        node_id=ti.node_id, failure_reason=masker.redact(ti.failure_reason), rendered_fields=masker.redact(ti.rendered_fields),
     )
 
 
@@ -51,7 +53,7 @@ def _get(request: Request, dag_id: str, run_id: str, task_id: str, map_index: in
         ti = q.read_task_instance(session, dag_id, run_id, task_id, map_index) if run else None
         if run is None or ti is None:
             raise not_found(f"task instance {task_id!r} (map index {map_index}) of run {run_id!r}")
-        return ti_response(ti, run.logical_date)
+        return ti_response(ti, run.logical_date, masker_from_db(session))
 
 
 def _set_state(request: Request, dag_id: str, run_id: str, task_id: str, map_index: int,
@@ -78,7 +80,9 @@ def get_task_instances(
         rows, total = q.list_task_instances(session, p, dag_id=None if dag_id == "~" else dag_id,
                                             run_id=None if dag_run_id == "~" else dag_run_id,
                                             states=state, pools=pool)
-        return r.TaskInstanceCollection(task_instances=[ti_response(ti, d) for ti, d in rows], total_entries=total)
+        masker = masker_from_db(session)
+        return r.TaskInstanceCollection(task_instances=[ti_response(ti, d, masker) for ti, d in rows],
+                                        total_entries=total)
 
 
 @router.get(TI_PATH + "/listMapped", response_model=r.TaskInstanceCollection, dependencies=[viewer])
@@ -86,7 +90,8 @@ def get_mapped_task_instances(request: Request, dag_id: str, dag_run_id: str, ta
                               p: Annotated[Page, Depends(page)]) -> r.TaskInstanceCollection:
     with db(request) as session:
         rows, _ = q.list_task_instances(session, p, dag_id=dag_id, run_id=dag_run_id, task_id=task_id)
-        items = [ti_response(ti, d) for ti, d in rows if ti.map_index >= 0]
+        masker = masker_from_db(session)
+        items = [ti_response(ti, d, masker) for ti, d in rows if ti.map_index >= 0]
         return r.TaskInstanceCollection(task_instances=items, total_entries=len(items))
 
 

@@ -22,7 +22,8 @@ class DAGPatch(_Body):
 
 
 class DAGRunTrigger(_Body):
-    dag_run_id: Annotated[str | None, Field(max_length=200, pattern=r"^[^/]+$")] = None
+    # Checked against security.identifier_pattern when the run is created (tandem.identifiers).
+    dag_run_id: Annotated[str | None, Field(max_length=200)] = None
     logical_date: datetime | None = Field(None, validation_alias=AliasChoices("logical_date", "execution_date"))
     conf: dict[str, Any] | None = None
     note: str | None = None

@@ -4,15 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Query
+from pydantic import AfterValidator
 
 from tandem.api.errors import ApiError
 
 MAX_INT = 2**31 - 1  # every integer column is 32-bit somewhere
 MAX_PAGE = 1000
+# The largest byte offset into a log worth asking for (1 TiB); beyond it a seek overflows.
+MAX_LOG_OFFSET = 2**40
+
+
+def _in_utc_range(value: datetime) -> datetime:
+    """An aware datetime that stays within year 1..9999 once in UTC (the DB compares in UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("date out of range once converted to UTC (years 1-9999)") from None
+
+
+# A date filter: 400 (not 500) for a date such as 9999-12-31T23:59:59-14:00 that overflows in UTC.
+DateFilter = Annotated[datetime | None, AfterValidator(lambda v: _in_utc_range(v) if v is not None else None)]
 
 
 @dataclass(frozen=True)

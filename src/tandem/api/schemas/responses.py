@@ -338,6 +338,39 @@ class Token(BaseModel):
     expires_at: datetime | None
 
 
+class TokenInfo(BaseModel):
+    """An API token as listed: never its secret."""
+
+    id: int
+    prefix: str
+    description: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+class TokenCollection(BaseModel):
+    tokens: list[TokenInfo]
+    total_entries: int
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: datetime
+    username: str
+    via: str
+    client: str
+    action: str
+    target: str
+    status: int | None
+    details: dict[str, Any] | None
+
+
+class AuditCollection(BaseModel):
+    entries: list[AuditEntry]
+    total_entries: int
+
+
 class Error(BaseModel):
     type: str
     title: str

@@ -45,8 +45,13 @@ def _duration(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m{sec:02d}s" if hours else f"{minutes}m{sec:02d}s"
 
 
+def _pretty_json(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
 TEMPLATES.env.filters.update(ago=_ago, dt=_dt, duration=_duration, q=lambda v: quote(str(v), safe=""),
-                             pretty_json=lambda v: json.dumps(v, indent=2, sort_keys=True, default=str))
+                             pretty_json=_pretty_json,
+                             as_text=lambda v: v if isinstance(v, str) else _pretty_json(v))
 
 
 def render(request: Request, template: str, who: Identity | None, *, http_status: int = 200,
@@ -57,6 +62,9 @@ def render(request: Request, template: str, who: Identity | None, *, http_status
         "can_edit": who is not None and role_allows(who.role, RoleName.USER),
         "is_op": who is not None and role_allows(who.role, RoleName.OP),
         "is_admin": who is not None and role_allows(who.role, RoleName.ADMIN),
+        # Long values (conf, variables, XComs) are cut to this many characters unless ?show_all=1.
+        "clip_limit": request.app.state.settings.security.page_value_chars,
+        "show_all": request.query_params.get("show_all") == "1",
     }
     return TEMPLATES.TemplateResponse(request, template, {**base, **context}, status_code=http_status)
 

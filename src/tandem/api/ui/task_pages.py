@@ -19,6 +19,7 @@ from tandem.api.schemas.filters import MAX_INT
 from tandem.api.ui.access import page_for
 from tandem.api.ui.render import render
 from tandem.models import TaskInstance, TaskTry, XCom
+from tandem.secrets_masker import masker_from_db
 
 router = APIRouter(include_in_schema=False)
 LIVE = frozenset({"queued", "running", "scheduled", "up_for_retry", "deferred"})
@@ -42,11 +43,14 @@ def task_instance(request: Request, dag_id: str, run_id: str, task_id: str,
         xcoms = list(session.execute(sa.select(XCom).where(
             XCom.dag_id == dag_id, XCom.run_id == run_id, XCom.task_id == task_id,
             XCom.map_index == map_index).order_by(XCom.key)).scalars())
+        masker = masker_from_db(session)
         mapped = list(session.execute(sa.select(TaskInstance.map_index, TaskInstance.state).where(
             TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id, TaskInstance.task_id == task_id,
             TaskInstance.map_index >= 0).order_by(TaskInstance.map_index)).tuples())
     task: dict[str, Any] = next((t for t in data.get("tasks", []) if t["task_id"] == task_id), {})
     shown_try = try_number or max(ti.try_number, 1)
     return render(request, "task_instance.html", who, dag=dag, data=data, run=run, ti=ti, task=task, tries=tries,
-                  xcoms=xcoms, mapped=mapped, try_number=shown_try, try_numbers=list(range(1, max(ti.try_number, 1) + 1)),
+                  xcoms=[(x.key, masker.redact(x.value, x.key)) for x in xcoms],
+                  rendered=masker.redact(ti.rendered_fields), failure_reason=masker.redact(ti.failure_reason),
+                  mapped=mapped, try_number=shown_try, try_numbers=list(range(1, max(ti.try_number, 1) + 1)),
                   auto_refresh=False, live=ti.state in LIVE)

@@ -129,7 +129,14 @@ function wireApiForms() {
         body[input.name] = input.dataset.kind === "integer" ? parseInt(input.value, 10) : input.value;
       });
       try {
-        await api(form.dataset.method || "POST", form.dataset.api, body);
+        const result = await api(form.dataset.method || "POST", form.dataset.api, body);
+        // A secret shown once (a new API token): display it instead of reloading it away.
+        if (form.dataset.showField) {
+          const out = document.getElementById(form.dataset.showIn);
+          out.textContent = result[form.dataset.showField];
+          out.hidden = false;
+          return;
+        }
         window.location.reload();
       } catch (err) {
         if (err.status === 409 && form.dataset.updateMethod) {
