@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import make_url
 
-from tandem.db.dialects.base import BaseDialect
+from tandem.db.dialects.base import BaseDialect, MigrationLockTimeout
 
 
 def dialect_for(url: str) -> BaseDialect:
@@ -24,4 +24,4 @@ def dialect_for(url: str) -> BaseDialect:
     raise ValueError(f"unsupported database {name!r}: use sqlite, postgresql, mysql or mariadb")
 
 
-__all__ = ["BaseDialect", "dialect_for"]
+__all__ = ["BaseDialect", "MigrationLockTimeout", "dialect_for"]
