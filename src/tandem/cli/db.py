@@ -63,13 +63,13 @@ def migrate() -> None:
 @handle_errors
 def check() -> None:
     """Exit 0 when the schema is current, 1 (with what to run) when it is not."""
-    from tandem.db.migrate import head_revision
+    from tandem.db.migrate import schema_problem
 
     eng = _engine()
-    current, head = _revision(eng), head_revision()
-    if current != head:
-        raise CliError(f"the database schema is at {current or 'nothing (empty database)'}, "
-                       f"not {head}: run `tandem db migrate`")
+    current = _revision(eng)
+    problem = schema_problem(eng)
+    if problem is not None:
+        raise CliError(problem)
     click.echo(f"Database schema is current ({current}).")
 
 

@@ -95,27 +95,33 @@ def _seed(engine: Engine) -> None:
         conn.execute(dialect.insert_ignore(Lock.__table__, [{"name": n} for n in LOCK_NAMES]))
 
 
+def schema_problem(engine: Engine) -> str | None:
+    """Why the schema is not this code's Alembic head, with what to run; None when it is."""
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return None
+    if current is None:
+        return f"the database has no Tandem schema (this Tandem needs revision {head}): run `tandem db migrate`"
+    if current in known_revisions():
+        return f"the database schema is at revision {current}, older than this Tandem's {head}: run `tandem db migrate`"
+    return (f"the database schema is at revision {current}, newer than this Tandem's {head} "
+            f"(Tandem {__version__}): a newer Tandem migrated it; upgrade Tandem on this node")
+
+
 def check_schema_current(engine: Engine) -> None:
     """Raise SchemaNotCurrent unless the schema is this code's Alembic head. Every node calls it at start.
 
     An empty single-node database (SQLite) is migrated instead: no other node can be migrating
     it, and ``tandem standalone`` on a fresh home works at once.
     """
-    current, head = current_revision(engine), head_revision()
-    if current == head:
+    problem = schema_problem(engine)
+    if problem is None:
         return
-    if current is None and not _dialect(engine).supports_multiple_schedulers and _is_empty(engine):
-        log.info("creating the database schema (%s) in %s", head, engine.url)
+    if not _dialect(engine).supports_multiple_schedulers and _is_empty(engine):
+        log.info("creating the database schema (%s) in %s", head_revision(), engine.url)
         migrate(engine)
         return
-    if current is None:
-        raise SchemaNotCurrent(f"the database has no Tandem schema (this Tandem needs revision {head}): "
-                               "run `tandem db migrate`")
-    if current in known_revisions():
-        raise SchemaNotCurrent(f"the database schema is at revision {current}, older than this Tandem's {head}: "
-                               "run `tandem db migrate`")
-    raise SchemaNotCurrent(f"the database schema is at revision {current}, newer than this Tandem's {head} "
-                           f"(Tandem {__version__}): a newer Tandem migrated it; upgrade Tandem on this node")
+    raise SchemaNotCurrent(problem)
 
 
 def _is_empty(engine: Engine) -> bool:
