@@ -5,4 +5,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/bootstrap.sh"
 "$root/scripts/install-system-deps.sh"
 cd "$root"
-exec "${TANDEM_VENV:-$root/.venv}/bin/python" -m pytest "$@"
+venv=${TANDEM_VENV:-$root/.venv}
+echo "ruff check ..." >&2
+"$venv/bin/ruff" check src tests bench
+echo "mypy ..." >&2
+"$venv/bin/mypy"
+exec "$venv/bin/python" -m pytest "$@"

@@ -10,7 +10,6 @@ import json
 import re
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -158,26 +157,6 @@ def sources(built: dict[str, Instance], tmp_path: Path) -> dict[str, Instance]:
         shutil.copy(inst.path, copy)
         out[name] = Instance(f"sqlite:///{copy}", inst.key, copy)
     return out
-
-
-@pytest.fixture
-def target(request: pytest.FixtureRequest, tandem_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    """This cluster: the tandem_home fixture's home and key, on a fresh database of ``param`` kind."""
-    kind = getattr(request, "param", "postgres")
-    admin = name = None
-    if kind == "sqlite":
-        url = f"sqlite:///{tandem_home / 'target.db'}"
-    else:
-        admin, name, url = create_server_database(kind)
-    monkeypatch.setenv("TANDEM__DATABASE__URL", url)
-    reset_settings()
-    assert main(["db", "migrate"]) == 0
-    try:
-        yield get_engine(url)
-    finally:
-        dispose_engines(close=True)
-        if admin and name:
-            drop_server_database(kind, admin, name)
 
 
 def tandem(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -51,9 +51,8 @@ class ApiServerNode:
                 with session_scope(self.engine) as session:
                     alive = heartbeat_node(session, self.node_id or "")
                 if not alive:
-                    # A peer declared this node dead while the DB was out of reach: come back as new.
-                    self.node_id = self._register()
-                    log.warning("api-server node re-registered as %s", self.node_id)
+                    log.warning("api-server node %s had been declared dead by a peer (heartbeats were late); "
+                                "it is registered again", self.node_id)
             except sa.exc.SQLAlchemyError as e:
                 log.warning("api-server heartbeat failed: %s", e)
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from tandem.cli.common import CliError, handle_errors, settings
 
 if TYPE_CHECKING:
-    from tandem.db.merge import MergeReport
+    from tandem.db.merge import MergeReport, MergeSource
 
 
 def _engine() -> Engine:
@@ -130,16 +130,19 @@ class _MergeProgress:
             click.echo(line, err=True)
 
 
-def _print_merge_report(report: MergeReport, *, title: str) -> None:
+def _print_merge_report(report: MergeReport, source: MergeSource, *, title: str) -> None:
     from tandem.cli.output import render
-    from tandem.db.merge.report import NOT_COPIED
 
+    columns = ["table", "key", "reason", "resolution"]
+    if source.unconverted:
+        click.echo(f"Not converted exactly from the {source.kind} ({len(source.unconverted)}):")
+        render([vars(u) for u in source.unconverted], columns, "table")
+        click.echo()
     if report.conflicts:
         click.echo(f"Conflicts ({len(report.conflicts)}):")
-        render([vars(c) for c in report.conflicts], ["table", "key", "reason", "resolution"], "table")
+        render([vars(c) for c in report.conflicts], columns, "table")
         click.echo()
-    click.echo(f"Not copied: {', '.join(NOT_COPIED)} (the DAG processor rebuilds DAG metadata from the DAG files; "
-               "nodes are live processes).")
+    click.echo(f"Not copied: {source.not_copied}.")
     if report.dag_stubs:
         click.echo(f"Paused placeholder dag rows for DAGs without one here: {', '.join(report.dag_stubs)}.")
     click.echo()
@@ -148,57 +151,47 @@ def _print_merge_report(report: MergeReport, *, title: str) -> None:
 
 
 @db.command()
-@click.option("--from", "from_url", required=True, metavar="URL", help="Database URL of the other Tandem instance.")
+@click.option("--from", "from_url", required=True, metavar="URL",
+              help="Database URL of the other Tandem instance, or of an Apache Airflow 2.x/3.x metadata database.")
 @click.option("--dry-run", is_flag=True, help="Print what would be imported and every conflict; write nothing.")
 @click.option("--on-conflict", type=click.Choice(["fail", "skip", "rename"]), default="fail", show_default=True,
               help="fail: refuse the merge; skip: keep this side's row; rename: import under a new key.")
-@click.option("--from-fernet-key", metavar="KEY",
-              help="Fernet key of the other instance (asked for, hidden, when needed and not given).")
+@click.option("--from-fernet-key", "--airflow-fernet-key", "from_fernet_key", metavar="KEY",
+              help="Fernet key of the other instance (Airflow: its [core] fernet_key, comma-separated if rotated); "
+                   "asked for, hidden, when needed and not given.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @handle_errors
 def merge(from_url: str, dry_run: bool, on_conflict: str, from_fernet_key: str | None, yes: bool) -> None:
     """Import another instance's DAG runs, task history, variables, connections, pools and users.
 
-    One transaction: the merge applies completely or not at all. Rows equal to this side's are
-    skipped as already present, so running it again imports nothing twice.
+    The other instance is a Tandem instance or an Apache Airflow 2.x/3.x one (recognized by its
+    tables). One transaction: the merge applies completely or not at all. Rows equal to this
+    side's are skipped as already present, so running it again imports nothing twice.
     """
-    from tandem.db.merge import (
-        MergeError,
-        SecretCodec,
-        apply_merge,
-        check_schemas,
-        open_source,
-        plan_merge,
-        resolve_source_key,
-    )
+    from tandem.db.merge import MergeError, apply_merge, open_merge_source, plan_merge
 
     target_key = settings().core.fernet_key or None
     target = _engine()
     try:
-        source = open_source(from_url, target)
-        try:
-            check_schemas(source, target)
-            key = resolve_source_key(source, from_fernet_key, target_key, ask=lambda: click.prompt(
-                "Fernet key of the other instance", hide_input=True, err=True))
-            codec = SecretCodec(key, target_key)
-            plan = plan_merge(source, target, on_conflict, codec, _MergeProgress("Reading"))
+        with open_merge_source(from_url, target, from_fernet_key, target_key, ask=lambda: click.prompt(
+                "Fernet key of the other instance", hide_input=True, err=True)) as source:
+            plan = plan_merge(source.engine, target, on_conflict, source.secrets, _MergeProgress("Reading"))
             if dry_run:
-                _print_merge_report(plan, title="Dry run, nothing was written. Would import:")
+                _print_merge_report(plan, source, title="Dry run, nothing was written. Would import:")
                 return
             if plan.conflicts and on_conflict == "fail":
-                _print_merge_report(plan, title="Nothing was written. What the merge would do:")
+                _print_merge_report(plan, source, title="Nothing was written. What the merge would do:")
                 raise CliError(f"{len(plan.conflicts)} conflict(s) with this database: nothing was written; "
                                "use --on-conflict skip (keep this side's rows) or rename")
             if not plan.imported:
-                _print_merge_report(plan, title="Nothing to import: everything is already here.")
+                _print_merge_report(plan, source, title="Nothing to import: everything is already here.")
                 return
             if not yes:
-                click.confirm(f"Import {plan.imported} row(s) from {source.url!r} into {target.url!r}?",
+                click.confirm(f"Import {plan.imported} row(s) from {source.kind} {from_url!r} into {target.url!r}?",
                               abort=True, err=True)
-            report = apply_merge(source, target, on_conflict, codec, _MergeProgress("Importing"))
-            _print_merge_report(report, title=f"Merged {source.url!r} into {target.url!r} in one transaction:")
-        finally:
-            source.dispose()
+            report = apply_merge(source.engine, target, on_conflict, source.secrets, _MergeProgress("Importing"))
+            _print_merge_report(report, source,
+                                title=f"Merged {source.kind} into {target.url!r} in one transaction:")
     except MergeError as e:
         raise CliError(str(e)) from None
 

@@ -10,7 +10,7 @@ from tandem.db.session import session_scope
 from tandem.models import queries
 from tandem.state import DagRunState
 
-RUN_COLUMNS = ["dag_id", "run_id", "state", "run_type", "logical_date", "start_date", "end_date"]
+RUN_COLUMNS = ["dag_id", "run_id", "state", "run_type", "logical_date", "start_date", "end_date", "scheduling_error"]
 
 
 def show_runs(*, dag_id: str | None, state: str | None, limit: int, output: str) -> None:

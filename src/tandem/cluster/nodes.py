@@ -13,9 +13,16 @@ from sqlalchemy.orm import Session
 
 from tandem import __version__
 from tandem.cluster.fingerprint import (
-    ConfigMismatch, Difference, cluster_config, cluster_settings, compare, fingerprint,
+    ConfigMismatch,
+    Difference,
+    cluster_config,
+    cluster_settings,
+    compare,
+    fingerprint,
 )
 from tandem.config import Settings
+from tandem.db import clock
+from tandem.db.dialects import dialect_of
 from tandem.models import Node, utcnow
 
 RUNNING, STOPPED, DEAD = "running", "stopped", "dead"
@@ -59,14 +66,27 @@ def register_node(session: Session, role: str, *, hostname: str | None = None, f
 
 
 def heartbeat_node(session: Session, node_id: str, details: dict[str, Any] | None = None) -> bool:
-    """Touch the node's heartbeat; False when a peer already declared it dead."""
+    """Touch the node's heartbeat, calibrating this process's clock against the DB's first.
+
+    Returns False when a peer had declared this node dead (fenced): its queued work has been
+    adopted by then, and whatever it still writes about that work loses its compare-and-set.
+    The node is revived in the same call, so that it is adopted again should it now die for
+    good, and so that a SQLite database still knows its one scheduler is alive. The caller
+    must drop what it believed (caches, plans) and log it.
+    """
+    query = dialect_of(session).clock_query
+    if query is not None:
+        clock.calibrate(lambda: session.execute(sa.text(query)).scalar_one())
     values: dict[str, Any] = {"last_heartbeat": utcnow()}
     if details is not None:
         values["details"] = details
     result = session.execute(
         sa.update(Node).where(Node.id == node_id, Node.state == RUNNING).values(**values)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if result.rowcount:  # type: ignore[attr-defined]
+        return True
+    session.execute(sa.update(Node).where(Node.id == node_id, Node.state == DEAD).values(state=RUNNING, **values))
+    return False
 
 
 def stop_node(session: Session, node_id: str) -> None:
@@ -79,6 +99,11 @@ def live_nodes(session: Session, role: str | None = None, *, timeout: float, now
     if role:
         query = query.where(Node.role == role)
     return list(session.execute(query).scalars())
+
+
+def live_node_ids() -> sa.Select[str]:
+    """Ids of nodes that count as alive (registered and not declared dead or stopped)."""
+    return sa.select(Node.id).where(Node.state == RUNNING)
 
 
 def declare_dead(session: Session, *, timeout: float, now: datetime) -> list[str]:

@@ -88,6 +88,8 @@ class SchedulerSettings(_Section):
     node_timeout: float = Field(30.0, gt=0, description="A node silent this long is dead; peers adopt its work.")
     zombie_threshold: float = Field(60.0, gt=0, description="A running try whose heartbeat is older is a zombie.")
     queued_timeout: float = Field(600.0, gt=0, description="A try queued this long is re-queued or failed.")
+    max_queued_requeues: int = Field(
+        2, ge=0, description="Times a try is re-queued after queued_timeout before it fails (as a failed try).")
     max_dagruns_per_loop: int = Field(20, ge=1, description="DAG runs one scheduler locks per loop.")
     max_tis_per_query: int = Field(512, ge=1, description="Task instances queued per critical section.")
     dag_dir_list_interval: float = Field(30.0, gt=0, description="Seconds between scans for new DAG files.")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import threading
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 from tandem.config import Settings, get_settings
+from tandem.db import clock
 from tandem.db.dialects import dialect_for
 
 _engines: dict[str, Engine] = {}
@@ -31,7 +34,25 @@ def create_engine(url: str, settings: Settings | None = None) -> Engine:
     dialect = dialect_for(url)
     engine = sa.create_engine(url, echo=settings.database.echo, **dialect.engine_kwargs(settings))
     dialect.configure_engine(engine, settings)
+    if dialect.clock_query is not None:
+        _calibrate_on_connect(engine, dialect.clock_query)
     return engine
+
+
+def _calibrate_on_connect(engine: Engine, query: str) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _calibrate(dbapi_conn: Any, _record: Any) -> None:
+        def read() -> datetime:
+            cursor = dbapi_conn.cursor()
+            try:
+                cursor.execute(query)
+                value: datetime = cursor.fetchone()[0]
+                return value
+            finally:
+                cursor.close()
+                dbapi_conn.rollback()
+
+        clock.calibrate(read)
 
 
 def get_engine(url: str | None = None) -> Engine:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import cast
 
 import sqlalchemy as sa
 from alembic import command
@@ -90,9 +91,9 @@ def _seed(engine: Engine) -> None:
     dialect = _dialect(engine)
     with engine.begin() as conn:
         conn.execute(dialect.insert_ignore(
-            Pool.__table__, [{"name": DEFAULT_POOL, "slots": DEFAULT_POOL_SLOTS, "description": "Default pool"}]
+            cast(sa.Table, Pool.__table__), [{"name": DEFAULT_POOL, "slots": DEFAULT_POOL_SLOTS, "description": "Default pool"}]
         ))
-        conn.execute(dialect.insert_ignore(Lock.__table__, [{"name": n} for n in LOCK_NAMES]))
+        conn.execute(dialect.insert_ignore(cast(sa.Table, Lock.__table__), [{"name": n} for n in LOCK_NAMES]))
 
 
 def schema_problem(engine: Engine) -> str | None:

@@ -32,7 +32,7 @@ with DAG(
         # Fails on its first try, succeeds on the next: retries in action.
         if ti.try_number < 2:
             raise RuntimeError("first try fails on purpose")
-        return "ok on try %d" % ti.try_number
+        return f"ok on try {ti.try_number}"
 
     @task(pool="default_pool", pool_slots=2)
     def uses_variable(var=None) -> str:

@@ -137,7 +137,7 @@ def _supervise(conn: Connection, settings: Settings, node_id: str) -> None:
     supervisor = TrySupervisor(settings, node_id, report)
     supervisor.selector.register(conn, selectors.EVENT_READ, None)
     stopping = False
-    while not (stopping and not supervisor.children):
+    while not (stopping and not supervisor.busy):
         timeout = supervisor.next_deadline()
         ready = supervisor.selector.select(min(timeout, 1.0) if stopping else timeout)
         supervisor.handle([key.data for key, _ in ready if key.data is not None])

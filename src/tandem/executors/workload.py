@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from tandem.orchestration import TiKey
@@ -14,6 +14,8 @@ class Workload:
 
     ``try_number`` is the number the runner claims: the task instance must still be queued with
     ``try_number - 1`` recorded, otherwise another runner got there first and nothing runs.
+    ``queued_by`` fences late deliveries: once a peer has re-queued the try (its scheduler was
+    declared dead, or it sat queued too long), the old message names the wrong queuer and loses.
     """
 
     dag_id: str
@@ -26,6 +28,7 @@ class Workload:
     fileloc: str = ""
     dag_hash: str = ""
     execution_timeout: float | None = None
+    queued_by: str = ""
 
     @property
     def key(self) -> TiKey:
@@ -36,11 +39,15 @@ class Workload:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Workload:
-        return cls(**data)
+        # Keys a newer node added are ignored, so nodes of two versions share one queue.
+        return cls(**{k: v for k, v in data.items() if k in _FIELDS})
 
     def __str__(self) -> str:
         mapped = f"[{self.map_index}]" if self.map_index >= 0 else ""
         return f"{self.dag_id}/{self.run_id}/{self.task_id}{mapped} try {self.try_number}"
+
+
+_FIELDS = frozenset(f.name for f in fields(Workload))
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,15 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
+from tandem.db import clock
+
 # Composite keys of three ids must fit MySQL's 3072-byte index limit in utf8mb4.
 ID_LEN = 200
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now on the database's clock (``tandem.db.clock``), the only clock timestamps are judged by."""
+    return clock.now()
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):

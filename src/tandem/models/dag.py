@@ -31,6 +31,9 @@ class DagModel(Base):
     next_dagrun_create_after: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     last_parsed_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
     has_import_errors: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # Why creating this DAG's next run last raised (a timetable error, an unreadable
+    # serialized DAG); schedulers retry at next_dagrun_create_after, pushed back with backoff.
+    scheduling_error: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class SerializedDagModel(Base):

@@ -36,3 +36,8 @@ class DagRun(Base):
     triggered_by: Mapped[str] = mapped_column(sa.String(50), default="")
     last_scheduling_decision: Mapped[datetime | None] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Why the last attempt to schedule this run raised, how many attempts in a row did, and
+    # when schedulers may try again (the run is skipped with backoff until then).
+    scheduling_error: Mapped[str | None] = mapped_column(sa.Text)
+    scheduling_failures: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    next_scheduling_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -7,11 +7,13 @@ that know the fernet key (``tandem.crypto``); these functions store what they ar
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tandem.db.dialects import dialect_of
 from tandem.models import (
     DEFAULT_POOL,
     Connection,
@@ -58,12 +60,26 @@ def set_dag_paused(session: Session, dag_id: str, paused: bool) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def lock_dag_runs(session: Session, dag_id: str, run_ids: Iterable[str] | None = None) -> list[str]:
+    """Lock a DAG's runs (``run_ids``, or all) for the rest of the transaction; their run ids.
+
+    Every user action on runs and task instances (clear, mark, delete) takes these locks first:
+    schedulers hold a run's lock while they plan it, so an action waits for a pass in progress
+    (and a pass skips a run an action holds) instead of racing it on a stale snapshot.
+    """
+    query = sa.select(DagRun.run_id).where(DagRun.dag_id == dag_id).order_by(DagRun.run_id)
+    if run_ids is not None:
+        query = query.where(DagRun.run_id.in_(list(run_ids)))
+    return list(session.execute(dialect_of(session).lock(query)).scalars())
+
+
 def delete_dag(session: Session, dag_id: str) -> dict[str, int]:
     """Delete a DAG's rows in every table; return how many rows went from each.
 
     Children go first: foreign keys cascade on PostgreSQL and MySQL, but SQLite only
     cascades when its foreign-key pragma is on, so nothing here relies on it.
     """
+    lock_dag_runs(session, dag_id)
     counts: dict[str, int] = {}
     for table in (XCom, TaskTry, TaskInstance, DagRun, SerializedDagModel, DagModel):
         result = session.execute(sa.delete(table).where(table.dag_id == dag_id))

@@ -46,6 +46,8 @@ class TaskInstance(Base):
     # Node of the runner that claimed the try, and of the scheduler that queued it.
     node_id: Mapped[str | None] = mapped_column(sa.String(36))
     queued_by: Mapped[str | None] = mapped_column(sa.String(36), index=True)
+    # Times this try was taken back from the executor after queued_timeout (then it fails).
+    queued_requeues: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     last_heartbeat: Mapped[datetime | None] = mapped_column(UtcDateTime)
     executor_info: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn)
     rendered_fields: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tandem.models import DagRun, SerializedDagModel, TaskInstance, utcnow
+from tandem.models.queries import lock_dag_runs
 from tandem.orchestration.transition import TiKey, transition_run, transition_tis
 from tandem.state import RUN_TERMINAL, DagRunState
 from tandem.state import TaskInstanceState as S
@@ -52,6 +53,8 @@ def clear_task_instances(session: Session, dag_id: str, *, run_ids: Iterable[str
     A running instance is cleared too: its runner notices at its next heartbeat and stops.
     """
     now = now or utcnow()
+    if not dry_run:
+        run_ids = lock_dag_runs(session, dag_id, run_ids)
     query = sa.select(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.state != S.NONE.value)
     if run_ids is not None:
         query = query.where(TaskInstance.run_id.in_(list(run_ids)))
@@ -92,6 +95,7 @@ def set_task_instance_state(session: Session, key: TiKey, new: S, *, now: dateti
     """Mark one task instance success or failed by hand (no retry)."""
     if new not in (S.SUCCESS, S.FAILED, S.SKIPPED):
         raise ValueError(f"a task instance can only be marked success, failed or skipped, not {new.value}")
+    lock_dag_runs(session, key.dag_id, [key.run_id])
     current = session.execute(sa.select(TaskInstance.state).where(
         TaskInstance.dag_id == key.dag_id, TaskInstance.run_id == key.run_id,
         TaskInstance.task_id == key.task_id, TaskInstance.map_index == key.map_index)).scalar_one_or_none()
@@ -112,6 +116,7 @@ def set_dag_run_state(session: Session, dag_id: str, run_id: str, new: DagRunSta
                       *, now: datetime | None = None) -> bool:
     """Mark a run success (its unfinished tasks success) or failed (its unfinished tasks skipped...)."""
     now = now or utcnow()
+    lock_dag_runs(session, dag_id, [run_id])
     run = session.execute(sa.select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)).scalar_one_or_none()
     if run is None:
         raise LookupError(f"DAG run {dag_id}/{run_id} not found")

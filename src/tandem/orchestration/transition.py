@@ -57,6 +57,7 @@ class TiProposal:
     now: datetime
     try_number: int | None = None
     retry: RetryParams | None = None
+    guard: dict[str, Any] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
 
 
@@ -128,16 +129,17 @@ def transition_ti(
     try_number: int | None = None,
     values: dict[str, Any] | None = None,
     retry: RetryParams | None = None,
+    guard: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> TaskInstanceState | None:
     """CAS one task instance; return the state it ended in, or None if the CAS lost.
 
     The returned state can differ from ``new`` when a rule amended the proposal (a failure with
-    tries left becomes ``up_for_retry``).
+    tries left becomes ``up_for_retry``). ``guard`` adds column values the row must still have.
     """
     proposal = TiProposal(
         session, [key], _as_set(expected), TaskInstanceState(new), dict(values or {}), now or utcnow(),
-        try_number=try_number, retry=retry,
+        try_number=try_number, retry=retry, guard=dict(guard or {}),
     )
     return proposal.new if _apply_ti(proposal) == 1 else None
 
@@ -150,6 +152,7 @@ def _apply_ti(p: TiProposal) -> int:
     where = [_key_clause(p.keys), TaskInstance.state.in_([s.value for s in p.expected])]
     if p.try_number is not None:
         where.append(TaskInstance.try_number == p.try_number)
+    where.extend(getattr(TaskInstance, column) == value for column, value in p.guard.items())
     p.values.update(state=p.new.value, updated_at=p.now)
     result = p.session.execute(
         sa.update(TaskInstance).where(*where).values(**p.values).execution_options(synchronize_session=False)

@@ -11,11 +11,14 @@ import gc
 import logging
 import os
 import signal
+import threading
 import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
+
+import sqlalchemy as sa
 
 from tandem.config import Settings
 from tandem.db.engine import release_after_fork
@@ -25,13 +28,14 @@ from tandem.runner.crash import record_crash
 from tandem.runner.execute import (
     Outcome,
     TryTerminated,
-    execute_heartbeating,
+    execute_claimed,
     finish,
     raise_terminated,
     redirect_output_to,
     report_final,
     run_callbacks,
 )
+from tandem.runner.heartbeat import TryHeartbeat
 from tandem.runner.logs import TryLog, try_log_path
 from tandem.state import TaskInstanceState
 
@@ -40,8 +44,8 @@ log = logging.getLogger(__name__)
 # Seconds between SIGTERM and SIGKILL when a try must be stopped, and the backstop after a
 # try's own execution_timeout (which the child enforces itself first).
 KILL_GRACE = 5.0
-# How long a child waits for its parent to say how the try was recorded (for callbacks).
-FINAL_STATE_WAIT = 60.0
+# How long a child waits for its supervisor to record its outcome before recording it itself.
+SUPERVISOR_PATIENCE = 10.0
 
 
 @dataclass
@@ -113,6 +117,10 @@ def describe_exit(status: int) -> str:
     return f"the try's process exited with code {os.WEXITSTATUS(status)} before reporting an outcome"
 
 
+class CannotLog(Exception):
+    """The try's log file cannot be opened."""
+
+
 def fork_try(workload: Workload, claim: Claim, settings: Settings) -> TryChild:
     ours, theirs = Pipe()
     # Objects alive now are never collected in the child: keeping the GC off them spares the
@@ -129,6 +137,31 @@ def fork_try(workload: Workload, claim: Claim, settings: Settings) -> TryChild:
     return TryChild(workload, claim, pid, os.pidfd_open(pid), ours, kill_at)
 
 
+def _await_record(conn: Connection, workload: Workload, claim: Claim, outcome: Outcome) -> TaskInstanceState | None:
+    """Hand the outcome to the supervisor and wait for it to be recorded.
+
+    Should the supervisor die (with its scheduler) or stop answering (paused), the child records
+    the outcome itself rather than leave the try to be reaped as a zombie and run again; while
+    the database is away, both keep trying, and the compare-and-set lets only one of them win.
+    """
+    try:
+        conn.send(outcome)
+    except OSError:
+        pass
+    patience = SUPERVISOR_PATIENCE
+    while True:
+        try:
+            if conn.poll(patience):
+                reply = conn.recv()
+                return TaskInstanceState(reply) if reply else None
+        except (OSError, EOFError):
+            pass  # the supervisor is gone
+        try:
+            return finish(workload, claim, outcome)
+        except sa.exc.SQLAlchemyError:
+            patience = min(patience * 2, 30.0)
+
+
 def _child_main(conn: Connection, workload: Workload, claim: Claim, settings: Settings) -> None:
     code = 1
     try:
@@ -137,21 +170,37 @@ def _child_main(conn: Connection, workload: Workload, claim: Claim, settings: Se
         # A SIGTERM that arrives before the task's code starts still ends the try as terminated.
         signal.signal(signal.SIGTERM, raise_terminated)
         trylog = TryLog(try_log_path(settings.log_folder, workload.key, workload.try_number))
+        # The try heartbeats from here until its outcome is recorded, so that neither a paused
+        # supervisor nor one waiting out a database outage makes it look like a zombie.
+        executing = threading.Event()
+
+        def stop_if_executing() -> None:  # taken away (cleared, marked, reaped): stop the code
+            if executing.is_set():
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        heartbeat = TryHeartbeat(workload.key, workload.try_number, settings.scheduler.heartbeat_interval,
+                                 on_lost=stop_if_executing)
         try:
             release_after_fork()  # never touch the supervisor's sockets; connect anew only if needed
+            if trylog.error is not None:
+                raise CannotLog(trylog.error)
             redirect_output_to(trylog)
-            outcome, prepared = execute_heartbeating(workload, claim, trylog, settings)
+            executing.set()
+            heartbeat.start()
+            outcome, prepared = execute_claimed(workload, claim, trylog)
+            executing.clear()
+        except CannotLog as e:
+            # A full or failing log disk: this try fails with the reason (and may retry);
+            # nothing else is affected.
+            outcome, prepared = Outcome(TaskInstanceState.FAILED, reason=f"cannot write the try's log: {e}"), None
         except TryTerminated as e:
+            executing.clear()
             outcome, prepared = Outcome(TaskInstanceState.FAILED, reason=f"terminated: {e}"), None
             trylog.line(outcome.reason or "", "ERROR")
         try:
-            conn.send(outcome)
-            reply = conn.recv() if conn.poll(FINAL_STATE_WAIT) else None
-            final = TaskInstanceState(reply) if reply else None
-        except (OSError, EOFError):
-            # The supervisor died (with its scheduler): record the outcome ourselves rather
-            # than leave the try to be reaped as a zombie and run again.
-            final = finish(workload, claim, outcome)
+            final = _await_record(conn, workload, claim, outcome)
+        finally:
+            heartbeat.stop()
         report_final(trylog, final, outcome)
         if final:
             run_callbacks(prepared, final, trylog)

@@ -30,7 +30,11 @@ class Claim:
 
 
 def claim_try(session: Session, workload: Workload, *, hostname: str, node_id: str, pid: int | None = None) -> Claim | None:
-    """queued -> running for exactly this try; None when another runner (or nobody) owns it."""
+    """queued -> running for exactly this try; None when another runner (or nobody) owns it.
+
+    Idempotent: when an earlier attempt's commit went through but its acknowledgement was lost
+    (the connection dropped), the try is found running under this very runner and is claimed.
+    """
     now = utcnow()
     pid = pid or os.getpid()
     new = transition_ti(
@@ -38,23 +42,38 @@ def claim_try(session: Session, workload: Workload, *, hostname: str, node_id: s
         try_number=workload.try_number - 1,
         values={"try_number": workload.try_number, "hostname": hostname, "pid": pid, "node_id": node_id,
                 "start_date": now},
+        guard={"queued_by": workload.queued_by} if workload.queued_by else None,
         now=now,
     )
-    if new is None:
-        return None
     key = workload.key
+    if new is None:
+        started = session.execute(
+            sa.select(TaskInstance.start_date).where(
+                TaskInstance.dag_id == key.dag_id, TaskInstance.run_id == key.run_id,
+                TaskInstance.task_id == key.task_id, TaskInstance.map_index == key.map_index,
+                TaskInstance.state == TaskInstanceState.RUNNING.value,
+                TaskInstance.try_number == workload.try_number, TaskInstance.node_id == node_id,
+                TaskInstance.hostname == hostname, TaskInstance.pid == pid,
+            )
+        ).scalar_one_or_none()
+        return None if started is None else _read_claim(session, workload, started)
     session.add(TaskTry(
         dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id, map_index=key.map_index,
         try_number=workload.try_number, state=TaskInstanceState.RUNNING.value, start_date=now,
         hostname=hostname, pid=pid, node_id=node_id,
     ))
+    return _read_claim(session, workload, now)
+
+
+def _read_claim(session: Session, workload: Workload, start_date: datetime) -> Claim:
+    key = workload.key
     run = session.execute(
         sa.select(DagRun.run_id, DagRun.logical_date, DagRun.data_interval_start, DagRun.data_interval_end,
                   DagRun.run_type, DagRun.conf)
         .where(DagRun.dag_id == key.dag_id, DagRun.run_id == key.run_id)
     ).one()
     return Claim(run.run_id, run.logical_date, run.data_interval_start, run.data_interval_end, run.run_type,
-                 dict(run.conf or {}), now)
+                 dict(run.conf or {}), start_date)
 
 
 def finish_try(

@@ -26,22 +26,43 @@ def safe_log_path(base: Path, key: TiKey, try_number: int) -> Path:
 
 
 class TryLog:
-    """Appends Tandem's timestamped lines to the try's log file."""
+    """Appends Tandem's timestamped lines to the try's log file.
+
+    Never raises for a full or failing disk: a log line that cannot be written must not stop
+    the supervisor or scheduler writing it. ``error`` says what went wrong; a try whose log
+    cannot even be opened fails with that reason instead of running unlogged.
+    """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._file: TextIO = path.open("a", buffering=1, encoding="utf-8")
+        self.error: OSError | None = None
+        self._file: TextIO | None = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("a", buffering=1, encoding="utf-8")
+        except OSError as e:
+            self.error = e
 
     def line(self, message: str, level: str = "INFO") -> None:
+        if self._file is None:
+            return
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
-        self._file.write(f"[{stamp}] {{tandem}} {level} - {message}\n")
+        try:
+            self._file.write(f"[{stamp}] {{tandem}} {level} - {message}\n")
+        except OSError as e:
+            self.error = e
 
     def fileno(self) -> int:
+        if self._file is None:
+            raise OSError(f"the try's log {self.path} could not be opened: {self.error}")
         return self._file.fileno()
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            try:
+                self._file.close()
+            except OSError:
+                pass  # the last buffered line is lost, and only that
 
 
 def append_line(base: Path, key: TiKey, try_number: int, message: str, level: str = "ERROR") -> None:

@@ -12,6 +12,7 @@ import selectors
 import signal
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,14 +22,29 @@ from tandem.executors.workload import Workload
 from tandem.runner.child import TryChild, fork_try
 from tandem.runner.execute import claim_many, default_hostname, finish_many, log_claim
 from tandem.runner.logs import TryLog, try_log_path
-from tandem.state import TaskInstanceState
 
 log = logging.getLogger(__name__)
 
 #: Called once per workload: (workload, kind, detail), kind "finished" or "lost" (never started).
 Reporter = Callable[[Workload, str, str], None]
-# Attempts (with 1, 2, 4 ... s between) to record outcomes while the database is unreachable.
-FINISH_ATTEMPTS = 4
+# Longest wait between two attempts to write a claim or an outcome while the database is away.
+MAX_RETRY_WAIT = 5.0
+# How long claims are retried before their tries are handed back as lost (re-queued).
+CLAIM_PATIENCE = 30.0
+
+
+@dataclass
+class _Retry:
+    """Database writes waiting for the database: claims not yet made, outcomes not yet recorded."""
+
+    items: list[Any]
+    since: float
+    next_at: float
+    wait: float = 0.5
+
+    def postpone(self, now: float) -> None:
+        self.wait = min(self.wait * 2, MAX_RETRY_WAIT)
+        self.next_at = now + self.wait
 
 
 def warm_up() -> None:
@@ -56,16 +72,37 @@ class TrySupervisor:
         self.report = report
         self.selector = selectors.DefaultSelector()
         self.children: dict[int, TryChild] = {}
+        self.claims: list[_Retry] = []
+        self.outcomes: list[_Retry] = []
+
+    @property
+    def busy(self) -> bool:
+        """Tries still running, or claims and outcomes still waiting for the database."""
+        return bool(self.children or self.claims or self.outcomes)
 
     def start(self, workloads: Sequence[Workload]) -> None:
-        """Claim the workloads in one transaction and fork a child for each claimed try."""
+        """Claim the workloads in one transaction and fork a child for each claimed try.
+
+        While the database is away, the claims are retried (claiming is idempotent, so a commit
+        whose acknowledgement was lost is found again) for CLAIM_PATIENCE, then handed back.
+        """
+        now = time.monotonic()
+        if not self._claim(list(workloads), now):
+            self.claims.append(_Retry(list(workloads), now, now + MAX_RETRY_WAIT / 10))
+
+    def _claim(self, workloads: list[Workload], since: float) -> bool:
+        """Claim and fork; False when the database could not be reached and it is worth retrying."""
         try:
             claims = claim_many(workloads, node_id=self.node_id, hostname=self.hostname)
         except sa.exc.SQLAlchemyError as e:
-            log.error("could not claim %d tries (%s); they will be re-queued", len(workloads), e)
+            waited = time.monotonic() - since
+            if waited < CLAIM_PATIENCE:
+                log.warning("could not claim %d tries (%s); retrying", len(workloads), _first_line(e))
+                return False
+            log.error("could not claim %d tries for %.0f s (%s); handing them back", len(workloads), waited, e)
             for workload in workloads:
                 self.report(workload, "lost", "claim failed: database unavailable")
-            return
+            return True
         for workload, claimed in zip(workloads, claims, strict=True):
             trylog = TryLog(try_log_path(self.settings.log_folder, workload.key, workload.try_number))
             log_claim(trylog, workload, claimed, self.hostname)
@@ -78,6 +115,7 @@ class TrySupervisor:
             self.children[child.pid] = child
             self.selector.register(child.conn, selectors.EVENT_READ, ("outcome", child.pid))
             self.selector.register(child.pidfd, selectors.EVENT_READ, ("exit", child.pid))
+        return True
 
     def handle(self, events: Sequence[tuple[str, int]]) -> None:
         """React to selector events registered by ``start``: record outcomes together, reap exits."""
@@ -88,26 +126,44 @@ class TrySupervisor:
                 self.selector.unregister(child.conn)
                 if child.receive_outcome():
                     reporting.append(child)
-        if reporting:
-            finals = self._finish([(c.workload, c.claim, c.outcome) for c in reporting])
-            for child, final in zip(reporting, finals, strict=True):
-                child.deliver_final(final)
-                self.report(child.workload, "finished", final.value if final else "result discarded")
+        if reporting and not self._record(reporting):
+            now = time.monotonic()
+            self.outcomes.append(_Retry(reporting, now, now + MAX_RETRY_WAIT / 10))
         for kind, pid in events:
             if kind == "exit" and pid in self.children:
                 self._reap(self.children.pop(pid))
 
-    def _finish(self, items: list[tuple[Workload, Any, Any]]) -> list[TaskInstanceState | None]:
-        for attempt in range(FINISH_ATTEMPTS):
-            try:
-                return finish_many(items)
-            except sa.exc.SQLAlchemyError as e:
-                if attempt == FINISH_ATTEMPTS - 1:
-                    # The tries' heartbeats stop with their children; a scheduler reaps them as zombies.
-                    log.error("could not record %d outcomes: %s", len(items), e)
-                    return [None] * len(items)
-                time.sleep(2**attempt)
-        raise AssertionError("unreachable")
+    def _record(self, children: list[TryChild], since: float | None = None) -> bool:
+        """Record the children's outcomes together; False (kept for a retry) while the DB is away.
+
+        An outcome is never dropped: a try that ran is recorded as it ended, or loses its CAS
+        because a peer took it over (reaped it after its heartbeat stopped, or a user cleared it).
+        """
+        try:
+            finals = finish_many([(c.workload, c.claim, c.outcome) for c in children if c.outcome is not None])
+        except sa.exc.SQLAlchemyError as e:
+            if since is None:
+                log.warning("could not record %d outcomes (%s); keeping them until the database takes them",
+                            len(children), _first_line(e))
+            return False
+        if since is not None:
+            log.info("recorded %d outcomes after %.1f s", len(children), time.monotonic() - since)
+        for child, final in zip(children, finals, strict=True):
+            child.deliver_final(final)
+            self.report(child.workload, "finished", final.value if final else "result discarded")
+        return True
+
+    def _retry_due(self, now: float) -> None:
+        for retry in [r for r in self.claims if r.next_at <= now]:
+            if self._claim(retry.items, retry.since):
+                self.claims.remove(retry)
+            else:
+                retry.postpone(now)
+        for retry in [r for r in self.outcomes if r.next_at <= now]:
+            if self._record(retry.items, retry.since):
+                self.outcomes.remove(retry)
+            else:
+                retry.postpone(now)
 
     def _reap(self, child: TryChild) -> None:
         if child.outcome is None:
@@ -121,18 +177,24 @@ class TrySupervisor:
             self.report(child.workload, "finished", reason)
 
     def next_deadline(self) -> float:
-        """Seconds until a timeout needs enforcing."""
+        """Seconds until a timeout needs enforcing or a database write is retried."""
         deadlines = [c.kill_at for c in self.children.values() if c.kill_at is not None]
+        deadlines += [r.next_at for r in (*self.claims, *self.outcomes)]
         return max(min(deadlines) - time.monotonic(), 0.0) if deadlines else 3600.0
 
     def tick(self) -> None:
         now = time.monotonic()
         for child in self.children.values():
             child.enforce_timeout(now)
+        self._retry_due(now)
 
     def terminate_all(self) -> None:
         for child in self.children.values():
             child.signal_group(signal.SIGTERM)
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def _preload(workload: Workload, timeout: float) -> None:
@@ -169,7 +231,7 @@ def run_supervised(workload: Workload, *, settings: Settings, node_id: str,
     result: list[str] = []
     supervisor = TrySupervisor(settings, node_id, lambda _w, _k, detail: result.append(detail), hostname)
     supervisor.start([workload])
-    while supervisor.children:
+    while supervisor.busy:
         supervisor.handle([key.data for key, _ in supervisor.selector.select(supervisor.next_deadline())])
         supervisor.tick()
     return result[0] if result else "unknown"

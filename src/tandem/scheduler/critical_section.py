@@ -7,6 +7,7 @@ cannot get it skips queuing this loop instead of waiting, and a peer does the wo
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from tandem.db.dialects import BaseDialect
 from tandem.executors.workload import Workload
-from tandem.models import DagRun, Lock, Pool, TaskInstance
+from tandem.models import DagModel, DagRun, Lock, Pool, TaskInstance
 from tandem.orchestration import TiKey, transition_tis
-from tandem.scheduler.dag_data import DagDataCache
+from tandem.scheduler.dag_data import DagData, DagDataCache
 from tandem.state import TI_OCCUPYING, DagRunState
 from tandem.state import TaskInstanceState as S
 
@@ -38,13 +39,38 @@ def take_lock(session: Session, dialect: BaseDialect) -> None:
         raise
 
 
+# Candidate pages read per critical section: enough to look past a large fan-out that is
+# blocked by its pool or its DAG's max_active_tasks, bounded so the lock stays short.
+MAX_PAGES = 8
+
+
 def queue_task_instances(session: Session, dialect: BaseDialect, cache: DagDataCache, *, node_id: str,
                          executor_slots: int, max_tis: int, now: datetime,
                          only: tuple[str, str] | None = None) -> list[Workload]:
-    """scheduled -> queued for what fits; returns the workloads to submit after commit."""
+    """scheduled -> queued for what fits; returns the workloads to submit after commit.
+
+    Candidates come by priority, a page at a time; a pool or DAG that is full is left out of
+    the next page's query, so one blocked fan-out cannot starve the tasks queued behind it.
+    """
     if executor_slots <= 0:
         return []
     take_lock(session, dialect)
+    budget = _Budget.read(session)
+    chosen: list[Any] = []
+    dags: dict[str, DagData] = {}
+    for _ in range(MAX_PAGES):
+        page = session.execute(_candidates(budget, only).limit(max_tis)).all()
+        if not page:
+            break
+        dags.update(cache.get_many(session, {c.dag_id for c in page} - dags.keys()))
+        picked = [c for c in page if budget.admit(c, dags.get(c.dag_id))][:executor_slots - len(chosen)]
+        chosen += _move_to_queued(session, picked, node_id, now)
+        if len(chosen) >= executor_slots or len(page) < max_tis:
+            break
+    return [_workload(c, dags[c.dag_id], node_id) for c in chosen]
+
+
+def _candidates(budget: _Budget, only: tuple[str, str] | None) -> sa.Select:
     query = (
         sa.select(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index,
                   TaskInstance.pool, TaskInstance.pool_slots, TaskInstance.queue, TaskInstance.try_number,
@@ -54,48 +80,74 @@ def queue_task_instances(session: Session, dialect: BaseDialect, cache: DagDataC
     )
     if only is not None:
         query = query.where(TaskInstance.dag_id == only[0], TaskInstance.run_id == only[1])
-    candidates = session.execute(
-        query.order_by(TaskInstance.priority_weight.desc(), TaskInstance.scheduled_at, TaskInstance.map_index)
-        .limit(max_tis)
-    ).all()
-    if not candidates:
-        return []
-    pools = dict(session.execute(sa.select(Pool.name, Pool.slots)).all())
-    dag_ids = {c.dag_id for c in candidates}
-    pool_used: dict[str, int] = defaultdict(int)
-    dag_used: dict[str, int] = defaultdict(int)
-    for pool, dag_id, slots, count in session.execute(
-        sa.select(TaskInstance.pool, TaskInstance.dag_id, sa.func.sum(TaskInstance.pool_slots), sa.func.count())
-        .where(TaskInstance.state.in_(_OCCUPYING)).group_by(TaskInstance.pool, TaskInstance.dag_id)
-    ):
-        pool_used[pool] += int(slots)
-        dag_used[dag_id] += int(count)
-    dags = cache.get_many(session, dag_ids)
-    chosen: list[Any] = []
-    for c in candidates:
-        if len(chosen) >= executor_slots:
-            break
-        dag = dags.get(c.dag_id)
-        if dag is None or c.pool not in pools:
-            continue
-        if pool_used[c.pool] + c.pool_slots > pools[c.pool] or dag_used[c.dag_id] >= dag.max_active_tasks:
-            continue
-        pool_used[c.pool] += c.pool_slots
-        dag_used[c.dag_id] += 1
-        chosen.append(c)
-    keys = [TiKey(c.dag_id, c.run_id, c.task_id, c.map_index) for c in chosen]
+    else:  # as in Airflow, a paused DAG's tasks wait (``dags test`` runs its run regardless)
+        query = query.join(DagModel, DagModel.dag_id == TaskInstance.dag_id).where(DagModel.is_paused.is_(False))
+    if budget.closed_pools:
+        query = query.where(TaskInstance.pool.not_in(budget.closed_pools))
+    if budget.closed_dags:
+        query = query.where(TaskInstance.dag_id.not_in(budget.closed_dags))
+    return query.order_by(TaskInstance.priority_weight.desc(), TaskInstance.scheduled_at, TaskInstance.map_index)
+
+
+@dataclass
+class _Budget:
+    """Pool slots and per-DAG task slots left, spent as candidates are admitted."""
+
+    pools: dict[str, int]
+    pool_used: dict[str, int]
+    dag_used: dict[str, int]
+    closed_pools: set[str] = field(default_factory=set)
+    closed_dags: set[str] = field(default_factory=set)
+
+    @classmethod
+    def read(cls, session: Session) -> _Budget:
+        pools = dict(session.execute(sa.select(Pool.name, Pool.slots)).all())
+        pool_used: dict[str, int] = defaultdict(int)
+        dag_used: dict[str, int] = defaultdict(int)
+        for pool, dag_id, slots, count in session.execute(
+            sa.select(TaskInstance.pool, TaskInstance.dag_id, sa.func.sum(TaskInstance.pool_slots), sa.func.count())
+            .where(TaskInstance.state.in_(_OCCUPYING)).group_by(TaskInstance.pool, TaskInstance.dag_id)
+        ):
+            pool_used[pool] += int(slots)
+            dag_used[dag_id] += int(count)
+        return cls(pools, pool_used, dag_used, closed_pools={p for p, n in pools.items() if pool_used[p] >= n})
+
+    def admit(self, c: Any, dag: DagData | None) -> bool:
+        """Spend the slots ``c`` needs, or close its pool or DAG to later pages and refuse it."""
+        if dag is None or self.dag_used[c.dag_id] >= dag.max_active_tasks:
+            self.closed_dags.add(c.dag_id)
+            return False
+        if c.pool not in self.pools or self.pool_used[c.pool] + c.pool_slots > self.pools[c.pool]:
+            # Conservative for a pool with a few slots left: it reopens at the next pass.
+            self.closed_pools.add(c.pool)
+            return False
+        self.pool_used[c.pool] += c.pool_slots
+        self.dag_used[c.dag_id] += 1
+        return True
+
+
+def _move_to_queued(session: Session, picked: list[Any], node_id: str, now: datetime) -> list[Any]:
+    """scheduled -> queued; the ones that actually moved (a user or a peer may change a candidate
+    between the candidate query and this update: that one is left alone, not a reason to fail)."""
+    keys = [TiKey(c.dag_id, c.run_id, c.task_id, c.map_index) for c in picked]
     moved = transition_tis(session, keys, S.SCHEDULED, S.QUEUED, values={"queued_by": node_id}, now=now)
-    if moved != len(keys):
-        # Unreachable while the lock is held; refuse to hand out tries we do not own.
-        raise RuntimeError(f"queued {moved} of {len(keys)} task instances inside the critical section")
-    workloads = []
-    for c in chosen:
-        dag = dags[c.dag_id]
-        task = dag.tasks.get(c.task_id, {})
-        workloads.append(Workload(
-            dag_id=c.dag_id, run_id=c.run_id, task_id=c.task_id, map_index=c.map_index,
-            try_number=c.try_number + 1, queue=c.queue, priority_weight=c.priority_weight,
-            fileloc=dag.data.get("fileloc", ""), dag_hash=dag.dag_hash,
-            execution_timeout=task.get("execution_timeout"),
-        ))
-    return workloads
+    if moved == len(keys):
+        return picked
+    ours = {tuple(k) for k in session.execute(
+        sa.select(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index)
+        .where(sa.tuple_(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index)
+               .in_([tuple(k) for k in keys]),
+               TaskInstance.state == S.QUEUED.value, TaskInstance.queued_by == node_id,
+               TaskInstance.queued_at == now)
+    )}
+    return [c for c, k in zip(picked, keys, strict=True) if tuple(k) in ours]
+
+
+def _workload(c: Any, dag: DagData, node_id: str) -> Workload:
+    task = dag.tasks.get(c.task_id, {})
+    return Workload(
+        dag_id=c.dag_id, run_id=c.run_id, task_id=c.task_id, map_index=c.map_index,
+        try_number=c.try_number + 1, queue=c.queue, priority_weight=c.priority_weight,
+        fileloc=dag.data.get("fileloc", ""), dag_hash=dag.dag_hash,
+        execution_timeout=task.get("execution_timeout"), queued_by=node_id,
+    )

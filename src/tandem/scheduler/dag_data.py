@@ -6,6 +6,7 @@ that parsed a newer version is seen at once. The cache holds derived data, never
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from datetime import datetime
@@ -16,6 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tandem.models import SerializedDagModel
+
+log = logging.getLogger(__name__)
 
 
 class DagData:
@@ -87,6 +90,9 @@ class DagDataCache:
         self.max_age = max_age
         self._by_id: dict[str, DagData] = {}
         self._checked_at: dict[str, float] = {}
+        #: Why a DAG's serialized form could not be read (written by another Tandem version,
+        #: corrupted), by dag_id; such DAGs are left out of results, never fatal to a caller.
+        self.unreadable: dict[str, str] = {}
 
     def get_many(self, session: Session, dag_ids: Iterable[str]) -> dict[str, DagData]:
         """The current serialized version of each DAG (DAGs without one are left out)."""
@@ -106,12 +112,37 @@ class DagDataCache:
         hashes.update({d: self._by_id[d].dag_hash for d in fresh})
         stale = [d for d, h in hashes.items() if d not in self._by_id or self._by_id[d].dag_hash != h]
         if stale:
-            for dag_id, data, dag_hash in session.execute(
-                sa.select(SerializedDagModel.dag_id, SerializedDagModel.data, SerializedDagModel.dag_hash)
-                .where(SerializedDagModel.dag_id.in_(stale))
-            ):
+            self._load(session, stale)
+        return {d: self._by_id[d] for d in hashes if d in self._by_id}
+
+    def _load(self, session: Session, dag_ids: list[str]) -> None:
+        query = sa.select(SerializedDagModel.dag_id, SerializedDagModel.data, SerializedDagModel.dag_hash)
+        try:
+            rows = session.execute(query.where(SerializedDagModel.dag_id.in_(dag_ids))).all()
+        except sa.exc.DBAPIError:
+            raise
+        except Exception:  # noqa: BLE001 - one undecodable row: read them one by one to find it
+            rows = []
+            for dag_id in dag_ids:
+                try:
+                    rows += session.execute(query.where(SerializedDagModel.dag_id == dag_id)).all()
+                except sa.exc.DBAPIError:
+                    raise
+                except Exception as e:  # noqa: BLE001
+                    self._unreadable(dag_id, e)
+        for dag_id, data, dag_hash in rows:
+            try:
                 self._by_id[dag_id] = DagData(data, dag_hash)
-        return {d: self._by_id[d] for d in hashes}
+                self.unreadable.pop(dag_id, None)
+            except Exception as e:  # noqa: BLE001 - a DAG serialized by another version, say
+                self._unreadable(dag_id, e)
+
+    def _unreadable(self, dag_id: str, error: Exception) -> None:
+        self._by_id.pop(dag_id, None)
+        reason = f"its serialized form cannot be read ({type(error).__name__}: {error})"
+        if self.unreadable.get(dag_id) != reason:
+            log.error("DAG %s: %s; its runs wait until it is parsed again", dag_id, reason)
+        self.unreadable[dag_id] = reason
 
     def get(self, session: Session, dag_id: str) -> DagData | None:
         return self.get_many(session, [dag_id]).get(dag_id)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +15,11 @@ from tandem.orchestration import transition_run
 from tandem.scheduler.dag_data import DagData, DagDataCache
 from tandem.state import DagRunState, TaskInstanceState
 
+log = logging.getLogger(__name__)
+
 ACTIVE_RUN_STATES = (DagRunState.QUEUED.value, DagRunState.RUNNING.value)
+# How long a DAG whose next run could not be created waits before schedulers try again.
+DAG_RETRY_BACKOFF = timedelta(minutes=1)
 
 
 class DagNotFound(LookupError):
@@ -95,40 +100,72 @@ def trigger_dag_run(session: Session, cache: DagDataCache, dag_id: str, *, run_i
 
 def create_scheduled_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, now: datetime,
                           limit: int) -> int:
-    """Create the runs that are due; DAG rows are locked so each run is created once."""
+    """Create the runs that are due; DAG rows are locked so each run is created once.
+
+    DAGs at their max_active_runs are left out in the query, so they cannot fill the batch and
+    starve the others. A DAG whose next run cannot be computed (a timetable that raises, an
+    unreadable serialized DAG) is marked with the reason and retried later with backoff.
+    """
     due = session.execute(dialect.skip_locked(
         sa.select(DagModel)
         .where(DagModel.is_paused.is_(False), DagModel.is_active.is_(True),
-               DagModel.next_dagrun_create_after <= now)
+               DagModel.next_dagrun_create_after <= now,
+               DagModel.max_active_runs > _count_runs(DagModel.dag_id, ACTIVE_RUN_STATES))
         .order_by(DagModel.next_dagrun_create_after)
         .limit(limit)
     )).scalars().all()
     if not due:
         return 0
     dags = cache.get_many(session, [d.dag_id for d in due])
-    active = dict(session.execute(
-        sa.select(DagRun.dag_id, sa.func.count())
-        .where(DagRun.dag_id.in_([d.dag_id for d in due]), DagRun.state.in_(ACTIVE_RUN_STATES))
-        .group_by(DagRun.dag_id)
-    ).all())
     created = 0
     for row in due:
         dag = dags.get(row.dag_id)
-        if dag is None or active.get(row.dag_id, 0) >= dag.max_active_runs:
-            continue
-        assert row.next_dagrun is not None
-        logical_date = row.next_dagrun
-        interval = (row.next_dagrun_data_interval_start, row.next_dagrun_data_interval_end)
         try:
             with session.begin_nested():
-                _insert_run(session, dag, run_id=f"scheduled__{logical_date.isoformat()}", logical_date=logical_date,
-                            interval=interval, run_after=row.next_dagrun_create_after or now, run_type="scheduled",
-                            conf={}, triggered_by="scheduler", now=now)
-            created += 1
-        except sa.exc.IntegrityError:
-            pass  # a peer (or an earlier life of this scheduler) created it; just move on
-        advance_next_dagrun(row, dag, last_interval=interval, now=now)
+                if dag is None:
+                    raise LookupError(cache.unreadable.get(row.dag_id, "it has no serialized version"))
+                created += _create_next_run(session, row, dag, now)
+        except sa.exc.DBAPIError as e:
+            if dialect.is_retryable(e):
+                raise
+            _dag_failed(row, e, now)
+        except Exception as e:  # noqa: BLE001 - one DAG's fault stays that DAG's
+            _dag_failed(row, e, now)
     return created
+
+
+def _count_runs(dag_id: Any, states: tuple[str, ...]) -> sa.ScalarSelect[int]:
+    """Correlated count of a DAG's runs in ``states`` (for limits checked inside the query)."""
+    other = sa.orm.aliased(DagRun)
+    return (sa.select(sa.func.count()).select_from(other)
+            .where(other.dag_id == dag_id, other.state.in_(states)).scalar_subquery())
+
+
+def _create_next_run(session: Session, row: DagModel, dag: DagData, now: datetime) -> int:
+    assert row.next_dagrun is not None
+    logical_date = row.next_dagrun
+    interval = (row.next_dagrun_data_interval_start, row.next_dagrun_data_interval_end)
+    created = 0
+    try:
+        with session.begin_nested():
+            _insert_run(session, dag, run_id=f"scheduled__{logical_date.isoformat()}", logical_date=logical_date,
+                        interval=interval, run_after=row.next_dagrun_create_after or now, run_type="scheduled",
+                        conf={}, triggered_by="scheduler", now=now)
+        created = 1
+    except sa.exc.IntegrityError:
+        pass  # a peer (or an earlier life of this scheduler) created it; just move on
+    advance_next_dagrun(row, dag, last_interval=interval, now=now)
+    row.scheduling_error = None
+    return created
+
+
+def _dag_failed(row: DagModel, error: Exception, now: datetime) -> None:
+    """Record why the DAG's next run could not be created; try again after a backoff."""
+    reason = f"creating the next run failed: {type(error).__name__}: {error}"
+    if row.scheduling_error != reason:
+        log.error("DAG %s: %s", row.dag_id, reason)
+    row.scheduling_error = reason
+    row.next_dagrun_create_after = now + DAG_RETRY_BACKOFF
 
 
 def advance_next_dagrun(row: DagModel, dag: DagData, *, last_interval: tuple[datetime | None, datetime | None] | None,
@@ -152,27 +189,34 @@ def advance_next_dagrun(row: DagModel, dag: DagData, *, last_interval: tuple[dat
         row.next_dagrun_create_after = info.run_after
 
 
-def start_queued_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, now: datetime, limit: int,
-                      *, only: tuple[str, str] | None = None) -> int:
-    """queued -> running for as many runs as each DAG's max_active_runs allows."""
-    query = sa.select(DagRun.dag_id, DagRun.run_id).where(DagRun.state == DagRunState.QUEUED.value,
-                                                          DagRun.run_after <= now)
+def start_queued_runs(session: Session, dialect: BaseDialect, now: datetime, limit: int, *, only: tuple[str, str] | None = None) -> int:
+    """queued -> running for as many runs as each DAG's max_active_runs allows, cluster-wide.
+
+    The DAG rows are locked along with the runs, so two schedulers never both start runs of
+    one DAG on a stale count. DAGs at their limit are left out in the query (no starvation);
+    a paused DAG's runs wait, as in Airflow (``dags test`` runs its own run regardless).
+    """
+    query = (
+        sa.select(DagRun.dag_id, DagRun.run_id, DagModel.max_active_runs)
+        .join(DagModel, DagModel.dag_id == DagRun.dag_id)
+        .where(DagRun.state == DagRunState.QUEUED.value, DagRun.run_after <= now,
+               DagModel.max_active_runs > _count_runs(DagRun.dag_id, (DagRunState.RUNNING.value,)))
+    )
     if only is not None:
         query = query.where(DagRun.dag_id == only[0], DagRun.run_id == only[1])
+    else:
+        query = query.where(DagModel.is_paused.is_(False))
     queued = session.execute(dialect.skip_locked(query.order_by(DagRun.logical_date).limit(limit))).all()
     if not queued:
         return 0
-    dag_ids = {r.dag_id for r in queued}
-    dags = cache.get_many(session, dag_ids)
     running = dict(session.execute(
         sa.select(DagRun.dag_id, sa.func.count())
-        .where(DagRun.dag_id.in_(dag_ids), DagRun.state == DagRunState.RUNNING.value)
+        .where(DagRun.dag_id.in_({r.dag_id for r in queued}), DagRun.state == DagRunState.RUNNING.value)
         .group_by(DagRun.dag_id)
     ).all())
     started = 0
     for r in queued:
-        dag = dags.get(r.dag_id)
-        if dag is None or running.get(r.dag_id, 0) >= dag.max_active_runs:
+        if running.get(r.dag_id, 0) >= r.max_active_runs:
             continue
         if transition_run(session, r.dag_id, r.run_id, DagRunState.QUEUED, DagRunState.RUNNING, now=now):
             running[r.dag_id] = running.get(r.dag_id, 0) + 1

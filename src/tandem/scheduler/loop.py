@@ -72,6 +72,9 @@ class Scheduler:
         self._last_heartbeat = 0.0
         self._lost: list[Workload] = []
         self._last_discovery = 0.0
+        # Since when this scheduler has reached the database without interruption: heartbeats
+        # that went silent while it could not see the database prove nothing about their owners.
+        self._db_ok_since = time.monotonic()
 
     def run_once(self, now: datetime | None = None, *, discover: bool = True) -> LoopStats:
         """One pass; ``discover`` also creates due runs and starts queued ones."""
@@ -86,7 +89,7 @@ class Scheduler:
                 if self.only is None:
                     stats.created = create_scheduled_runs(session, self.dialect, self.cache, now,
                                                           cfg.max_dagruns_per_loop)
-                stats.started = start_queued_runs(session, self.dialect, self.cache, now,
+                stats.started = start_queued_runs(session, self.dialect, now,
                                                   cfg.max_dagruns_per_loop, only=self.only)
             s = schedule_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop, only=self.only)
             stats.scheduled, stats.finished_runs = s.scheduled, s.finished_runs
@@ -116,25 +119,42 @@ class Scheduler:
             workload = self._lost[0]
             with session_scope(self.engine) as session:
                 transition_ti(session, workload.key, TaskInstanceState.QUEUED, TaskInstanceState.SCHEDULED,
-                              try_number=workload.try_number - 1)
+                              try_number=workload.try_number - 1,
+                              guard={"queued_by": workload.queued_by} if workload.queued_by else None)
             self._lost.pop(0)
 
     def housekeeping(self, now: datetime) -> None:
+        cfg = self.settings.scheduler
         mono = time.monotonic()
-        if mono - self._last_heartbeat >= self.settings.scheduler.heartbeat_interval:
+        if mono - self._last_heartbeat >= cfg.heartbeat_interval:
             with session_scope(self.engine) as session:
-                heartbeat_node(session, self.node_id)
+                alive = heartbeat_node(session, self.node_id)
             self._last_heartbeat = mono
+            if not alive:
+                self._fenced()
         if mono - self._last_repair >= REPAIR_INTERVAL:
+            seen_for = mono - self._db_ok_since
             with session_scope(self.engine) as session:
-                stats = repair(session, self.dialect, self.cache, self.settings, now)
-            if stats.zombies or stats.requeued or stats.dead_nodes:
+                stats = repair(session, self.dialect, self.cache, self.settings, now,
+                               judge_nodes=seen_for >= cfg.node_timeout, judge_zombies=seen_for >= cfg.zombie_threshold)
+            if stats.zombies or stats.requeued or stats.dead_nodes or stats.failed_queued:
                 log.info("repairs: %s", stats)
             self._last_repair = mono
 
+    def _fenced(self) -> None:
+        """A peer declared this scheduler dead (it was paused, or cut off): its queued work has
+        been adopted. Forget what it believed and start over; its late writes lose their CAS."""
+        log.warning("scheduler %s had been declared dead by a peer (heartbeats were late); its queued work "
+                    "was adopted; dropping its cached view and carrying on", self.node_id)
+        self.cache = DagDataCache(max_age=self.cache.max_age)
+        self._lost.clear()
+        self._db_ok_since = time.monotonic()
+
     def run_forever(self, stop: threading.Event) -> None:
+        """Loop until ``stop``; survives any error, backing off, and logs each kind of error once."""
         backoff = 0.0
         busy = True
+        failing: str | None = None
         while not stop.is_set():
             try:
                 events = self.executor.poll(0.0 if busy else self.settings.scheduler.poll_interval)
@@ -143,8 +163,19 @@ class Scheduler:
                 discover = not events or time.monotonic() - self._last_discovery >= DISCOVERY_INTERVAL
                 stats = self.run_once(discover=discover)
                 busy = stats.busy or (not discover and bool(events))
+                if failing is not None:
+                    log.info("scheduler loop recovered")
+                    failing = None
                 backoff = 0.0
-            except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DBAPIError) as e:
+            except Exception as e:  # noqa: BLE001 - crash-only is for the process, not for one bad pass
                 backoff = min(max(backoff * 2, 0.5), 30.0)
-                log.error("database error, retrying in %.1f s: %s", backoff, str(e).splitlines()[0])
+                summary = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+                if isinstance(e, sa.exc.DBAPIError | sa.exc.OperationalError | sa.exc.InterfaceError):
+                    self._db_ok_since = time.monotonic() + backoff
+                    log.error("database error, retrying in %.1f s: %s", backoff, summary)
+                elif summary != failing:
+                    log.exception("scheduler pass failed, retrying in %.1f s", backoff)
+                else:
+                    log.error("scheduler pass failed again, retrying in %.1f s: %s", backoff, summary)
+                failing = summary
                 stop.wait(backoff)

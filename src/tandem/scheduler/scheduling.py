@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tandem.db.dialects import BaseDialect
-from tandem.models import DagRun, TaskInstance, XCom
+from tandem.models import DagModel, DagRun, TaskInstance, XCom
 from tandem.orchestration import TiKey, transition_run, transition_tis
 from tandem.scheduler.callbacks import DagCallback, wanted
 from tandem.scheduler.dag_data import DagData, DagDataCache
@@ -24,6 +24,8 @@ from tandem.state import TaskInstanceState as S
 log = logging.getLogger(__name__)
 
 SIGNAL_KEYS = ("branch_followed", "short_circuit")
+# Longest wait (seconds) before a run that keeps failing to schedule is tried again.
+MAX_RUN_BACKOFF = 300.0
 
 
 @dataclass
@@ -38,9 +40,14 @@ def schedule_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, n
                   limit: int, *, only: tuple[str, str] | None = None) -> ScheduleStats:
     """Plan and apply the next steps of a batch of running runs (``only``: just that one run)."""
     stats = ScheduleStats()
-    query = sa.select(DagRun).where(DagRun.state == DagRunState.RUNNING.value)
+    query = sa.select(DagRun).where(
+        DagRun.state == DagRunState.RUNNING.value,
+        sa.or_(DagRun.next_scheduling_at.is_(None), DagRun.next_scheduling_at <= now),
+    )
     if only is not None:
         query = query.where(DagRun.dag_id == only[0], DagRun.run_id == only[1])
+    else:  # as in Airflow, a paused DAG's runs wait (``dags test`` drives its own run regardless)
+        query = query.join(DagModel, DagModel.dag_id == DagRun.dag_id).where(DagModel.is_paused.is_(False))
     runs = session.execute(dialect.skip_locked(
         query.order_by(DagRun.last_scheduling_decision).limit(limit)
     )).scalars().all()
@@ -65,29 +72,60 @@ def schedule_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, n
         ):
             signals[(x.dag_id, x.run_id)][(x.task_id, x.key)] = x.value
     for run in runs:
-        dag = dags.get(run.dag_id)
-        if dag is None:
-            continue
-        run_tis = tis[(run.dag_id, run.run_id)]
-        if run.dag_hash != dag.dag_hash:
-            run_tis = _verify_integrity(session, run, dag, run_tis)
-        if _timed_out(run, dag, now):
-            if _fail_timed_out(session, run, run_tis, now):
-                stats.finished_runs += 1
-                stats.callbacks += wanted(dag.data, run.dag_id, run.run_id, False, "dagrun_timeout exceeded")
-            continue
-        plan = plan_run(dag, run_tis, signals[(run.dag_id, run.run_id)], now)
-        stats.scheduled += _apply(session, run, dag, plan, now)
-        if plan.run_state is not None:
-            new = DagRunState.SUCCESS if plan.run_state == S.SUCCESS else DagRunState.FAILED
-            if transition_run(session, run.dag_id, run.run_id, DagRunState.RUNNING, new, now=now):
-                stats.finished_runs += 1
-                succeeded = new == DagRunState.SUCCESS
-                stats.callbacks += wanted(dag.data, run.dag_id, run.run_id, succeeded,
-                                          "all tasks done" if succeeded else "a leaf task failed")
-                log.info("DAG run %s/%s finished: %s", run.dag_id, run.run_id, new.value)
-        run.last_scheduling_decision = now
+        key = (run.dag_id, run.run_id)
+        failures = run.scheduling_failures
+        try:
+            # A savepoint per run: whatever one run's DAG or rows raise is rolled back alone.
+            with session.begin_nested():
+                dag = dags.get(run.dag_id)
+                if dag is None:
+                    raise LookupError(cache.unreadable.get(run.dag_id, "its DAG has no serialized version"))
+                _schedule_run(session, run, dag, tis[key], signals[key], now, stats)
+        except sa.exc.DBAPIError as e:
+            if dialect.is_retryable(e):
+                raise  # the connection or the transaction is gone: the whole pass is retried
+            _run_failed(session, key, failures, e, now)
+        except Exception as e:  # noqa: BLE001 - one run's fault stays that run's
+            _run_failed(session, key, failures, e, now)
     return stats
+
+
+def _schedule_run(session: Session, run: DagRun, dag: DagData, run_tis: list[TiView],
+                  signals: dict[tuple[str, str], Any], now: datetime, stats: ScheduleStats) -> None:
+    if run.dag_hash != dag.dag_hash:
+        run_tis = _verify_integrity(session, run, dag, run_tis)
+    if _timed_out(run, dag, now):
+        if _fail_timed_out(session, run, run_tis, now):
+            stats.finished_runs += 1
+            stats.callbacks += wanted(dag.data, run.dag_id, run.run_id, False, "dagrun_timeout exceeded")
+        return
+    plan = plan_run(dag, run_tis, signals, now)
+    stats.scheduled += _apply(session, run, dag, plan, now)
+    if plan.run_state is not None:
+        new = DagRunState.SUCCESS if plan.run_state == S.SUCCESS else DagRunState.FAILED
+        if transition_run(session, run.dag_id, run.run_id, DagRunState.RUNNING, new, now=now):
+            stats.finished_runs += 1
+            succeeded = new == DagRunState.SUCCESS
+            stats.callbacks += wanted(dag.data, run.dag_id, run.run_id, succeeded,
+                                      "all tasks done" if succeeded else "a leaf task failed")
+            log.info("DAG run %s/%s finished: %s", run.dag_id, run.run_id, new.value)
+    run.last_scheduling_decision = now
+    if run.scheduling_failures:
+        run.scheduling_error, run.scheduling_failures, run.next_scheduling_at = None, 0, None
+
+
+def _run_failed(session: Session, key: tuple[str, str], failures: int, error: Exception, now: datetime) -> None:
+    """Mark the run with why it could not be scheduled; peers skip it until a backoff passes."""
+    reason = f"{type(error).__name__}: {error}"
+    backoff = min(2.0**min(failures, 16), MAX_RUN_BACKOFF)
+    if failures == 0:
+        log.exception("DAG run %s/%s could not be scheduled; retrying it with backoff", *key, exc_info=error)
+    session.execute(
+        sa.update(DagRun).where(DagRun.dag_id == key[0], DagRun.run_id == key[1])
+        .values(scheduling_error=reason[:4000], scheduling_failures=failures + 1,
+                next_scheduling_at=now + timedelta(seconds=backoff), last_scheduling_decision=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _apply(session: Session, run: DagRun, dag: DagData, plan: Plan, now: datetime) -> int:

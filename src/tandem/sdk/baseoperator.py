@@ -90,6 +90,11 @@ class BaseOperator(AbstractOperator):
     :param do_xcom_push: push ``execute``'s return value as an XCom.
     """
 
+    # Set by the __init__ wrapper: the default_args in force, and whether an __init__ of
+    # this instance is already running (so a subclass's super().__init__ does not redo it).
+    _default_args: dict[str, Any]
+    _initialising: bool
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         init = cls.__dict__.get("__init__")

@@ -62,7 +62,7 @@ class TaskDecorator:
     """
 
     def __init__(
-        self, function: Callable[..., Any], operator_class: type[BaseOperator], kwargs: dict[str, Any]
+        self, function: Callable[..., Any], operator_class: type[Any], kwargs: dict[str, Any]
     ):
         if not callable(function):
             raise TypeError(f"@task must decorate a callable, got {function!r}")

@@ -122,8 +122,9 @@ class _PeriodicTimetable(Timetable):
         catchup: bool,
         now: datetime,
     ) -> DagRunInfo | None:
-        earliest, latest, now = _utc(start_date), _utc(end_date), _utc(now)
-        assert now is not None
+        earliest, latest, utc_now = _utc(start_date), _utc(end_date), _utc(now)
+        assert utc_now is not None
+        now = utc_now
         if earliest is None:
             return None  # scheduled DAGs require a start_date; nothing to align to
         earliest = self._align_up(earliest)

@@ -7,7 +7,6 @@ import pytest
 from tandem import DAG, TaskGroup
 from tandem.exceptions import DagDefinitionError
 from tandem.operators import BaseOperator, BashOperator, EmptyOperator, PythonOperator
-from tandem.sdk.retries import next_retry_delay
 from tandem.sdk.trigger_rule import TriggerRule
 
 
@@ -116,29 +115,3 @@ def test_base_operator_execute_must_be_implemented() -> None:
 def test_python_callable_must_be_callable() -> None:
     with pytest.raises(DagDefinitionError, match="must be callable"):
         PythonOperator(task_id="x", python_callable="nope")  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("try_number", "exponential", "max_delay", "expected"),
-    [
-        (1, False, None, 10),
-        (3, False, None, 10),
-        (1, True, None, 10),
-        (2, True, None, 20),
-        (4, True, None, 80),
-        (4, True, timedelta(seconds=50), 50),
-        (0, True, None, 10),
-    ],
-)
-def test_next_retry_delay(
-    try_number: int, exponential: bool, max_delay: timedelta | None, expected: int
-) -> None:
-    assert next_retry_delay(try_number, timedelta(seconds=10), exponential, max_delay) == timedelta(
-        seconds=expected
-    )
-
-
-def test_next_retry_delay_does_not_overflow() -> None:
-    delay = next_retry_delay(5000, timedelta(seconds=10), True, None)
-    assert delay > timedelta(days=10_000)
-    assert next_retry_delay(5000, timedelta(seconds=10), True, timedelta(hours=1)) == timedelta(hours=1)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from tandem.api.schemas.filters import Page, apply_order, paginate
 from tandem.models import DagRun, TaskInstance, TaskTry, XCom
+from tandem.models.queries import lock_dag_runs
 
 ORDER_COLUMNS = {"id": DagRun.id, "dag_id": DagRun.dag_id, "dag_run_id": DagRun.run_id, "state": DagRun.state,
                  "logical_date": DagRun.logical_date, "execution_date": DagRun.logical_date,
@@ -48,6 +49,7 @@ def read_run(session: Session, dag_id: str, run_id: str) -> DagRun | None:
 
 def delete_run(session: Session, dag_id: str, run_id: str) -> bool:
     """Delete a run and its task instances, tries and XComs (children first: SQLite may not cascade)."""
+    lock_dag_runs(session, dag_id, [run_id])
     for table in (XCom, TaskTry, TaskInstance):
         session.execute(sa.delete(table).where(table.dag_id == dag_id, table.run_id == run_id))
     result = session.execute(sa.delete(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))

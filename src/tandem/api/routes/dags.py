@@ -29,7 +29,7 @@ def _schedule(data: dict[str, Any] | None) -> r.ScheduleInterval | None:
         return None
     kinds = {"cron": "CronExpression", "timedelta": "TimeDelta", "preset": "CronExpression"}
     value = schedule.get("expr") if schedule.get("expr") is not None else schedule.get("seconds")
-    return r.ScheduleInterval(__type=kinds.get(kind, kind), value=None if value is None else str(value))
+    return r.ScheduleInterval(type=kinds.get(kind, kind), value=None if value is None else str(value))
 
 
 def dag_response(dag: DagModel, data: dict[str, Any] | None = None, *, detail: bool = False) -> r.DAG:

@@ -108,6 +108,8 @@ class DAGRun(BaseModel):
     triggered_by: str
     conf: dict[str, Any]
     note: str | None = None
+    scheduling_error: str | None = Field(
+        None, description="Why schedulers could not schedule this run last time they tried (retried with backoff).")
 
 
 class DAGRunCollection(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from tandem.db.dialects.base import BaseDialect, MigrationLockTimeout
 
@@ -24,4 +25,9 @@ def dialect_for(url: str) -> BaseDialect:
     raise ValueError(f"unsupported database {name!r}: use sqlite, postgresql, mysql or mariadb")
 
 
-__all__ = ["BaseDialect", "MigrationLockTimeout", "dialect_for"]
+def dialect_of(session: Session) -> BaseDialect:
+    """The dialect of the database a session talks to."""
+    return dialect_for(session.get_bind().engine.url.render_as_string(hide_password=False))
+
+
+__all__ = ["BaseDialect", "MigrationLockTimeout", "dialect_for", "dialect_of"]

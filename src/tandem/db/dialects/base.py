@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
 from tandem.config import Settings
+
+# Any SELECT, whatever its columns: locking clauses keep the statement's type.
+SelectT = TypeVar("SelectT", bound=Select)
 
 
 class MigrationLockTimeout(Exception):
@@ -23,6 +26,9 @@ class BaseDialect:
     name = "base"
     #: Whether several schedulers may share this database.
     supports_multiple_schedulers = True
+    #: A query returning the server's current UTC time (``tandem.db.clock``); None when the
+    #: database lives on this machine and shares its clock.
+    clock_query: str | None = None
 
     def engine_kwargs(self, settings: Settings) -> dict[str, Any]:
         return {
@@ -48,11 +54,15 @@ class BaseDialect:
         """Let statements on ``conn`` run for any length of time (schema migrations) meanwhile."""
         yield
 
-    def skip_locked(self, stmt: Select[Any]) -> Select[Any]:
+    def skip_locked(self, stmt: SelectT) -> SelectT:
         """Lock the selected rows, skipping rows other transactions hold."""
         return stmt.with_for_update(skip_locked=True)
 
-    def nowait(self, stmt: Select[Any]) -> Select[Any]:
+    def lock(self, stmt: SelectT) -> SelectT:
+        """Lock the selected rows, waiting (up to the lock timeout) for their holders."""
+        return stmt.with_for_update()
+
+    def nowait(self, stmt: SelectT) -> SelectT:
         """Lock the selected rows or fail at once if another transaction holds them."""
         return stmt.with_for_update(nowait=True)
 

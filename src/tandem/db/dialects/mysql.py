@@ -61,6 +61,7 @@ def enable_keepalive(sock: socket.socket, settings: Settings) -> None:
 
 class MysqlDialect(BaseDialect):
     name = "mysql"
+    clock_query = "SELECT UTC_TIMESTAMP(6)"
 
     def engine_kwargs(self, settings: Settings) -> dict[str, Any]:
         db = settings.database

@@ -7,10 +7,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql import Select
 
 from tandem.config import Settings
-from tandem.db.dialects.base import BaseDialect, MigrationLockTimeout
+from tandem.db.dialects.base import BaseDialect, MigrationLockTimeout, SelectT
 
 # SQLSTATEs: lock_not_available (NOWAIT refused, or lock_timeout), deadlock_detected,
 # serialization_failure, query_canceled (statement_timeout), idle_in_transaction_session_timeout
@@ -32,6 +31,8 @@ def _ms(seconds: float) -> int:
 
 class PostgresDialect(BaseDialect):
     name = "postgresql"
+    # clock_timestamp(), not now(): now() is frozen at the start of the transaction.
+    clock_query = "SELECT clock_timestamp()"
 
     def engine_kwargs(self, settings: Settings) -> dict[str, Any]:
         db = settings.database
@@ -70,11 +71,14 @@ class PostgresDialect(BaseDialect):
         conn.exec_driver_sql("SET LOCAL statement_timeout = 0")  # ends with the transaction
         yield
 
-    def skip_locked(self, stmt: Select[Any]) -> Select[Any]:
+    def skip_locked(self, stmt: SelectT) -> SelectT:
         # FOR NO KEY UPDATE: runners inserting task_try/xcom rows take FOR KEY SHARE on the
         # dag_run row through the foreign key; a plain FOR UPDATE would make them wait for the
         # scheduler's whole pass.
         return stmt.with_for_update(skip_locked=True, key_share=True)
+
+    def lock(self, stmt: SelectT) -> SelectT:
+        return stmt.with_for_update(key_share=True)  # see skip_locked
 
     def insert_ignore(self, table: sa.Table, rows: list[dict[str, Any]]) -> sa.Executable:
         return insert(table).values(rows).on_conflict_do_nothing()

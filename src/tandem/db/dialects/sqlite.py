@@ -7,10 +7,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.sql import Select
 
 from tandem.config import Settings
-from tandem.db.dialects.base import BaseDialect
+from tandem.db.dialects.base import BaseDialect, SelectT
 
 
 class SqliteDialect(BaseDialect):
@@ -40,10 +39,13 @@ class SqliteDialect(BaseDialect):
         def _on_begin(conn: Any) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-    def skip_locked(self, stmt: Select[Any]) -> Select[Any]:
+    def skip_locked(self, stmt: SelectT) -> SelectT:
         return stmt
 
-    def nowait(self, stmt: Select[Any]) -> Select[Any]:
+    def lock(self, stmt: SelectT) -> SelectT:
+        return stmt
+
+    def nowait(self, stmt: SelectT) -> SelectT:
         return stmt
 
     def insert_ignore(self, table: sa.Table, rows: list[dict[str, Any]]) -> sa.Executable:

@@ -24,6 +24,16 @@ class Conflict:
     resolution: str
 
 
+@dataclass(frozen=True)
+class Unconverted:
+    """A row of an Airflow database with no exact Tandem form, and what became of it."""
+
+    table: str
+    key: str
+    reason: str
+    resolution: str
+
+
 @dataclass
 class MergeReport:
     policy: str

@@ -225,7 +225,6 @@ class NodeHeartbeat(threading.Thread):
         self.runtime = runtime
         self.interval = settings.scheduler.heartbeat_interval
         self._stop_event = threading.Event()
-        self._warned = False
 
     def run(self) -> None:
         while not self._stop_event.wait(self.interval):
@@ -240,13 +239,10 @@ class NodeHeartbeat(threading.Thread):
 
         with session_scope() as session:
             alive = heartbeat_node(session, self.runtime.node_id, node_details(self.runtime, running_tries()))
-        if not alive and not self._warned:
+        if not alive:
             # Its running tries heartbeat on their own, so they are not zombies: carry on.
-            log.warning(
-                "worker node %s was declared dead by a scheduler (heartbeats were late); its tries carry on",
-                self.runtime.node_id,
-            )
-            self._warned = True
+            log.warning("worker node %s had been declared dead by a scheduler (heartbeats were late); "
+                        "it is registered again and its tries carry on", self.runtime.node_id)
 
     def stop(self) -> None:
         self._stop_event.set()
