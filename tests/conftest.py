@@ -3,5 +3,5 @@
 
 pytest_plugins = [
     "tests.fixtures.services", "tests.fixtures.env", "tests.fixtures.db", "tests.fixtures.processes",
-    "tests.fixtures.scheduler", "tests.fixtures.private_postgres",
+    "tests.fixtures.scheduler", "tests.fixtures.private_postgres", "tests.fixtures.blackhole",
 ]

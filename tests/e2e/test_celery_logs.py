@@ -4,6 +4,7 @@ outlives the worker."""
 
 from __future__ import annotations
 
+import socket
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -109,3 +110,56 @@ def test_log_is_read_from_the_worker_while_the_try_runs_then_from_remote_storage
     final = read_try_log(settings, key, 1)
     assert final.found and final.source.endswith("(remote)"), final
     assert "tick 24" in final.text and "Marked as success" in final.text
+
+
+TWO_QUEUES_DAG = """
+from datetime import datetime
+
+from tandem import DAG, task
+
+with DAG("two_queues", schedule=None, start_date=datetime(2024, 1, 1)) as dag:
+    @task(queue="qa")
+    def on_a():
+        print("hello from a")
+
+    @task(queue="qb")
+    def on_b():
+        print("hello from b")
+
+    on_a()
+    on_b()
+"""
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+@pytest.mark.parametrize("isolated_broker", ["redis"], indirect=True)
+def test_two_workers_on_one_host_both_serve_their_logs(
+    isolated_broker: Broker, engine: Engine, dags_folder: Path, tmp_path: Path, processes: Processes
+) -> None:
+    # Given two workers on one host with the same config: the same log server port
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    write_dag(dags_folder, "two_queues", TWO_QUEUES_DAG)
+    cluster = Cluster(processes, engine, isolated_broker, {"TANDEM__LOGGING__WORKER_LOG_SERVER_PORT": port})
+    cluster.scheduler()
+    workers = {
+        name: cluster.worker(name, queue, TANDEM__LOGGING__BASE_LOG_FOLDER=str(tmp_path / f"logs-{name}"))
+        for name, queue in (("worker-a", "qa"), ("worker-b", "qb"))
+    }
+    cluster.wait_for_dag("two_queues")
+
+    # When each runs one try
+    [run_id] = cluster.trigger("two_queues")
+    assert cluster.wait_for_runs("two_queues", [run_id], timeout=90)[run_id] == "success", [
+        logs_of(w) for w in workers.values()]
+
+    # Then both started, one on the configured port and one on a free port each registered,
+    # and each try's log is read from the worker that ran it
+    nodes = [cluster.worker_node(name) for name in workers]
+    ports = {node.details["log_server_port"] for node in nodes if node is not None}
+    assert len(ports) == 2 and int(port) in ports
+    settings = get_settings()
+    for task_id, text in (("on_a", "hello from a"), ("on_b", "hello from b")):
+        chunk = read_try_log(settings, TiKey("two_queues", run_id, task_id), 1)
+        assert chunk.found and chunk.source.endswith("(worker)") and text in chunk.text, chunk

@@ -61,22 +61,19 @@ def settings() -> Settings:
         raise CliError(str(e)) from None
 
 
-def engine(*, migrate_if_empty: bool = True) -> Engine:
-    """The metadata DB engine, with the schema created on a fresh DB and checked otherwise."""
+def engine() -> Engine:
+    """The metadata DB engine, refused unless its schema is this code's (an empty SQLite DB is created)."""
     from tandem.db.engine import get_engine
-    from tandem.db.migrate import current_revision, head_revision, migrate
+    from tandem.db.migrate import SchemaNotCurrent, check_schema_current
 
     settings()
     eng = get_engine()
     try:
-        revision = current_revision(eng)
+        check_schema_current(eng)
     except sa.exc.OperationalError as e:
         raise CliError(f"cannot reach the metadata database {eng.url!r}: {str(e.orig).strip()}") from None
-    if revision is None and migrate_if_empty and not sa.inspect(eng).get_table_names():
-        migrate(eng)
-    elif revision != head_revision():
-        raise CliError(f"the database schema is at {revision or 'nothing'}, not {head_revision()}: "
-                       "run `tandem db migrate`")
+    except SchemaNotCurrent as e:
+        raise CliError(str(e)) from None
     return eng
 
 

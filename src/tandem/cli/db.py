@@ -44,11 +44,15 @@ def db() -> None:
 @handle_errors
 def migrate() -> None:
     """Create or upgrade the schema to the newest revision (safe to run again)."""
+    from tandem.db.dialects import MigrationLockTimeout
     from tandem.db.migrate import migrate as run_migrations
 
     eng = _engine()
     _revision(eng)  # fail with a clear message when the DB is unreachable
-    before, after = run_migrations(eng)
+    try:
+        before, after = run_migrations(eng, settings())
+    except MigrationLockTimeout as e:
+        raise CliError(f"{e}: try again once it is done (database.migration_lock_timeout)") from None
     if before == after:
         click.echo(f"Database schema is already current ({after}).")
     else:
@@ -59,14 +63,35 @@ def migrate() -> None:
 @handle_errors
 def check() -> None:
     """Exit 0 when the schema is current, 1 (with what to run) when it is not."""
-    from tandem.db.migrate import head_revision
+    from tandem.db.migrate import schema_problem
 
     eng = _engine()
-    current, head = _revision(eng), head_revision()
-    if current != head:
-        raise CliError(f"the database schema is at {current or 'nothing (empty database)'}, "
-                       f"not {head}: run `tandem db migrate`")
+    current = _revision(eng)
+    problem = schema_problem(eng)
+    if problem is not None:
+        raise CliError(problem)
     click.echo(f"Database schema is current ({current}).")
+
+
+@db.command()
+@click.argument("revision")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+@handle_errors
+def downgrade(revision: str, yes: bool) -> None:
+    """Downgrade the schema to REVISION (`base`: drop every table), to go back to an older Tandem."""
+    from tandem.db.dialects import MigrationLockTimeout
+    from tandem.db.migrate import downgrade as run_downgrade
+
+    eng = _engine()
+    before = _revision(eng)
+    if not yes:
+        click.confirm(f"Downgrading from {before} to {revision} may drop tables and data. Continue?",
+                      abort=True, err=True)
+    try:
+        run_downgrade(eng, revision, settings())
+    except MigrationLockTimeout as e:
+        raise CliError(f"{e}: try again once it is done (database.migration_lock_timeout)") from None
+    click.echo(f"Downgraded the database schema from {before} to {_revision(eng) or 'empty'}.")
 
 
 @db.command()

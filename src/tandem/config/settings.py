@@ -54,6 +54,32 @@ class DatabaseSettings(_Section):
     max_overflow: int = Field(10, ge=0, description="Extra connections allowed above pool_size.")
     connect_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a new DB connection.")
     echo: bool = Field(False, description="Log every SQL statement.")
+    # Bounded waits (ARCHITECTURE.md, invariant 11): a frozen peer or a black-holed connection
+    # must cost seconds. 0 turns a server-side limit off.
+    lock_timeout: float = Field(
+        10.0, ge=0, description="Seconds a statement waits for a row or table lock before failing (0: forever)."
+    )
+    statement_timeout: float = Field(
+        60.0, ge=0, description="Seconds one statement may run before the server cancels it (0: no limit)."
+    )
+    idle_in_transaction_timeout: float = Field(
+        60.0, ge=0, description="Seconds a transaction may sit idle before the server ends its session (0: never)."
+    )
+    read_timeout: float = Field(
+        90.0, gt=0, description="MySQL/MariaDB: seconds the client waits for an answer or to send; "
+        "keep it above statement_timeout."
+    )
+    tcp_keepalive_idle: int = Field(10, ge=1, description="Seconds of silence before TCP keepalive probes start.")
+    tcp_keepalive_interval: int = Field(5, ge=1, description="Seconds between TCP keepalive probes.")
+    tcp_keepalive_count: int = Field(3, ge=1, description="Unanswered keepalive probes that end a connection.")
+    tcp_user_timeout: float = Field(
+        30.0, ge=0, description="Seconds sent data may stay unacknowledged before the connection is dropped "
+        "(TCP_USER_TIMEOUT; 0: the kernel's default, about 15 minutes)."
+    )
+    pool_recycle: float = Field(1800.0, gt=0, description="Seconds after which a pooled connection is replaced.")
+    migration_lock_timeout: float = Field(
+        600.0, gt=0, description="Seconds `tandem db migrate` waits for another node's migration to finish."
+    )
 
 
 class SchedulerSettings(_Section):
@@ -146,6 +172,19 @@ class CelerySettings(_Section):
         "keep it above the longest try."
     )
     send_task_events: bool = Field(True, description="Workers send Celery task events (Flower shows tries from them).")
+    # Bounded waits on the broker (ARCHITECTURE.md, invariant 11): a dead or black-holed broker
+    # connection is noticed in seconds and re-established, never waited on forever.
+    broker_connect_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a new broker connection.")
+    broker_socket_timeout: float = Field(
+        30.0, gt=0, description="Redis: seconds a broker or result-backend read or write may take."
+    )
+    broker_heartbeat: float = Field(
+        10.0, ge=0, description="RabbitMQ: heartbeat seconds (0: off); Redis: seconds between connection "
+        "health checks."
+    )
+    broker_keepalive_idle: int = Field(10, ge=1, description="Seconds of silence before TCP keepalive probes start.")
+    broker_keepalive_interval: int = Field(5, ge=1, description="Seconds between TCP keepalive probes.")
+    broker_keepalive_count: int = Field(3, ge=1, description="Unanswered keepalive probes that end a connection.")
     extra: dict[str, Any] = Field(default_factory=dict, description="Further Celery settings, passed as-is.")
 
 

@@ -33,7 +33,7 @@ def create_engine(url: str, settings: Settings | None = None) -> Engine:
     url = normalize_url(url)
     dialect = dialect_for(url)
     engine = sa.create_engine(url, echo=settings.database.echo, **dialect.engine_kwargs(settings))
-    dialect.configure_engine(engine)
+    dialect.configure_engine(engine, settings)
     if dialect.clock_query is not None:
         _calibrate_on_connect(engine, dialect.clock_query)
     return engine

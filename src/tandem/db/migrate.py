@@ -1,7 +1,13 @@
-"""Schema management: ``tandem db migrate | check | reset`` call these."""
+"""Schema management: ``tandem db migrate | check | reset`` and every node's start call these.
+
+Migrations hold a database-wide lock (``BaseDialect.migration_lock``), so any number of
+nodes may run them at once: the first upgrades, the others wait and find nothing left to do.
+A node runs only against the schema its code was written for (``check_schema_current``).
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import cast
 
@@ -12,14 +18,22 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from tandem.db.dialects import dialect_for
+from tandem import __version__
+from tandem.config import Settings, get_settings
+from tandem.db.dialects import BaseDialect, dialect_for
 from tandem.models import DEFAULT_POOL, Lock, Pool
 from tandem.models.base import Base
 from tandem.models.pool import DEFAULT_POOL_SLOTS
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Named lock rows the scheduler takes with NOWAIT (see scheduler/critical_section.py).
 LOCK_NAMES = ("scheduler_critical_section",)
+
+
+class SchemaNotCurrent(Exception):
+    """The database's schema is not the one this code was written for; the message says what to run."""
 
 
 def _config() -> Config:
@@ -28,8 +42,16 @@ def _config() -> Config:
     return cfg
 
 
+def _dialect(engine: Engine) -> BaseDialect:
+    return dialect_for(engine.url.render_as_string(hide_password=False))
+
+
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def known_revisions() -> set[str]:
+    return {script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()}
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -37,19 +59,36 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def migrate(engine: Engine) -> tuple[str | None, str | None]:
-    """Upgrade to the newest schema and seed required rows; safe to run any number of times."""
-    before = current_revision(engine)
+def _run_locked(engine: Engine, settings: Settings | None, target: str, *, downgrade: bool = False) -> str | None:
+    """Upgrade or downgrade to ``target`` under the migration lock; the revision found before."""
+    settings = settings or get_settings()
+    dialect = _dialect(engine)
     cfg = _config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    with engine.begin() as conn, dialect.migration_lock(conn, settings.database.migration_lock_timeout):
+        before = MigrationContext.configure(conn).get_current_revision()
+        with dialect.unbounded_statements(conn):  # a migration may rewrite big tables
+            cfg.attributes["connection"] = conn
+            if downgrade:
+                command.downgrade(cfg, target)
+            else:
+                command.upgrade(cfg, target)
+    return before
+
+
+def migrate(engine: Engine, settings: Settings | None = None) -> tuple[str | None, str | None]:
+    """Upgrade to the newest schema and seed required rows; safe to run any number of times, at once."""
+    before = _run_locked(engine, settings, "head")
     _seed(engine)
     return before, head_revision()
 
 
+def downgrade(engine: Engine, target: str, settings: Settings | None = None) -> None:
+    """Downgrade to revision ``target`` (``base``: no Tandem table left)."""
+    _run_locked(engine, settings, target, downgrade=True)
+
+
 def _seed(engine: Engine) -> None:
-    dialect = dialect_for(engine.url.render_as_string(hide_password=False))
+    dialect = _dialect(engine)
     with engine.begin() as conn:
         conn.execute(dialect.insert_ignore(
             cast(sa.Table, Pool.__table__), [{"name": DEFAULT_POOL, "slots": DEFAULT_POOL_SLOTS, "description": "Default pool"}]
@@ -57,8 +96,37 @@ def _seed(engine: Engine) -> None:
         conn.execute(dialect.insert_ignore(cast(sa.Table, Lock.__table__), [{"name": n} for n in LOCK_NAMES]))
 
 
-def is_current(engine: Engine) -> bool:
-    return current_revision(engine) == head_revision()
+def schema_problem(engine: Engine) -> str | None:
+    """Why the schema is not this code's Alembic head, with what to run; None when it is."""
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return None
+    if current is None:
+        return f"the database has no Tandem schema (this Tandem needs revision {head}): run `tandem db migrate`"
+    if current in known_revisions():
+        return f"the database schema is at revision {current}, older than this Tandem's {head}: run `tandem db migrate`"
+    return (f"the database schema is at revision {current}, newer than this Tandem's {head} "
+            f"(Tandem {__version__}): a newer Tandem migrated it; upgrade Tandem on this node")
+
+
+def check_schema_current(engine: Engine) -> None:
+    """Raise SchemaNotCurrent unless the schema is this code's Alembic head. Every node calls it at start.
+
+    An empty single-node database (SQLite) is migrated instead: no other node can be migrating
+    it, and ``tandem standalone`` on a fresh home works at once.
+    """
+    problem = schema_problem(engine)
+    if problem is None:
+        return
+    if not _dialect(engine).supports_multiple_schedulers and _is_empty(engine):
+        log.info("creating the database schema (%s) in %s", head_revision(), engine.url)
+        migrate(engine)
+        return
+    raise SchemaNotCurrent(problem)
+
+
+def _is_empty(engine: Engine) -> bool:
+    return not sa.inspect(engine).get_table_names()
 
 
 def reset(engine: Engine) -> None:
@@ -75,3 +143,4 @@ def revision(engine: Engine, message: str) -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.revision(cfg, message=message, autogenerate=True)
+

@@ -11,6 +11,7 @@ a minute next to a Celery worker, which needs no web framework.
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 import threading
@@ -47,8 +48,9 @@ def parse_log_url_path(path: str) -> tuple[TiKey, int]:
 class LogServer:
     """Serves ``settings.log_folder`` on ``logging.worker_log_server_host``:``worker_log_server_port``.
 
-    Port 0 picks a free port; ``port`` and ``url`` tell which, and the worker registers them in
-    its node details so readers can find it.
+    Port 0, or a configured port another process holds (a second worker on the host), picks a
+    free port; ``port`` and ``url`` tell which, and the worker registers them in its node
+    details so readers can find it.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -60,9 +62,15 @@ class LogServer:
         cfg = self.settings.logging
         if not self.settings.api.secret_key:
             log.warning("api.secret_key is empty: the log server refuses every request")
-        self._server = ThreadingHTTPServer(
-            (cfg.worker_log_server_host, cfg.worker_log_server_port), _handler_class(self.settings)
-        )
+        handler = _handler_class(self.settings)
+        try:
+            self._server = ThreadingHTTPServer((cfg.worker_log_server_host, cfg.worker_log_server_port), handler)
+        except OSError as e:
+            if e.errno != errno.EADDRINUSE:
+                raise
+            self._server = ThreadingHTTPServer((cfg.worker_log_server_host, 0), handler)
+            log.info("log server port %s is taken (another worker on this host?): serving on port %s",
+                     cfg.worker_log_server_port, self.port)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever,

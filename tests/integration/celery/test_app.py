@@ -28,7 +28,7 @@ def test_delivery_guarantees_are_always_set(tandem_home: Path) -> None:
     assert conf["accept_content"] == ["json"] and conf["task_serializer"] == "json"
     assert conf["broker_url"] == "amqp://guest:guest@localhost//"
     assert conf["task_default_queue"] == "main" and conf["worker_concurrency"] == 3
-    assert conf["broker_transport_options"] == {"visibility_timeout": 7200}
+    assert conf["broker_transport_options"]["visibility_timeout"] == 7200
 
 
 def test_no_result_backend_means_results_are_ignored(tandem_home: Path) -> None:
@@ -43,7 +43,9 @@ def test_extra_settings_pass_through_and_merge_transport_options(tandem_home: Pa
         settings(extra={"task_default_priority": 5, "broker_transport_options": {"global_keyprefix": "x:"}})
     )
     assert conf["task_default_priority"] == 5
-    assert conf["broker_transport_options"] == {"visibility_timeout": 86400.0, "global_keyprefix": "x:"}
+    options = conf["broker_transport_options"]
+    assert options["visibility_timeout"] == 86400.0 and options["global_keyprefix"] == "x:"
+    assert options["socket_timeout"] == 30.0  # the bounded waits stay
 
 
 def test_unknown_extra_setting_is_refused_with_a_hint(tandem_home: Path) -> None:

@@ -206,3 +206,27 @@ def test_a_character_cut_at_the_end_of_a_chunk_is_left_for_the_next_read(tandem_
     path.write_bytes(path.read_bytes()[:-1])
     chunk = read_try_log(settings, KEY, 1)
     assert (chunk.text, chunk.next_offset) == ("caf", 3)
+
+
+def test_a_second_log_server_on_the_host_takes_a_free_port(worker_settings: Settings) -> None:
+    # Given a worker's log server on the configured port
+    first = LogServer(worker_settings)
+    first.start()
+    try:
+        same_port = worker_settings.model_copy(update={
+            "logging": worker_settings.logging.model_copy(update={"worker_log_server_port": first.port})})
+
+        # When a second worker on the same host starts one with the same settings
+        second = LogServer(same_port)
+        second.start()
+        try:
+            # Then it serves on another port, and both serve
+            write_log(worker_settings.log_folder, "from the log folder\n")
+            token = sign_log_request(worker_settings.api.secret_key, KEY, 1)
+            assert second.port not in (0, first.port)
+            for server in (first, second):
+                assert get(server.url + log_url_path(KEY, 1), token)[:2] == (200, b"from the log folder\n")
+        finally:
+            second.stop()
+    finally:
+        first.stop()

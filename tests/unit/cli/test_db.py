@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from tandem.db.engine import get_engine
+from tandem.db.migrate import head_revision
 
 from .conftest import Cli
 
@@ -47,3 +48,19 @@ def test_reset_asks_for_confirmation(cli: Cli, monkeypatch: pytest.MonkeyPatch) 
     with get_engine().connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM variable")).scalar() == 0
         assert conn.execute(sa.text("SELECT count(*) FROM pool")).scalar() == 1  # default_pool re-seeded
+
+
+def test_downgrade_then_migrate_again(cli: Cli) -> None:
+    # Given a current schema
+    cli("db", "migrate")
+
+    # When it is downgraded by one revision, checked, then migrated again
+    down = cli("db", "downgrade", "0001", "-y")
+    check = cli("db", "check")
+    up = cli("db", "migrate")
+
+    # Then each step says where it went, and the check names both revisions
+    head = head_revision()
+    assert down.code == 0 and "to 0001" in down.out
+    assert check.code == 1 and f"at revision 0001, older than this Tandem's {head}" in check.err
+    assert up.code == 0 and f"from 0001 to {head}" in up.out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from tandem.db.dialects.base import BaseDialect
+from tandem.db.dialects.base import BaseDialect, MigrationLockTimeout
 
 
 def dialect_for(url: str) -> BaseDialect:
@@ -30,4 +30,4 @@ def dialect_of(session: Session) -> BaseDialect:
     return dialect_for(session.get_bind().engine.url.render_as_string(hide_password=False))
 
 
-__all__ = ["BaseDialect", "dialect_for", "dialect_of"]
+__all__ = ["BaseDialect", "MigrationLockTimeout", "dialect_for", "dialect_of"]

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
 from tandem.config import Settings
 
 # Any SELECT, whatever its columns: locking clauses keep the statement's type.
 SelectT = TypeVar("SelectT", bound=Select)
+
+
+class MigrationLockTimeout(Exception):
+    """Another node kept migrating the schema for longer than ``database.migration_lock_timeout``."""
 
 
 class BaseDialect:
@@ -29,11 +35,24 @@ class BaseDialect:
             "pool_size": settings.database.pool_size,
             "max_overflow": settings.database.max_overflow,
             "pool_pre_ping": True,
-            "pool_recycle": 1800,
+            "pool_recycle": settings.database.pool_recycle,
         }
 
-    def configure_engine(self, engine: Engine) -> None:
+    def configure_engine(self, engine: Engine, settings: Settings) -> None:
         """Install connection event hooks (pragmas, session settings)."""
+
+    @contextmanager
+    def migration_lock(self, conn: Connection, timeout: float) -> Iterator[None]:
+        """Hold the database-wide lock that serialises schema migrations between nodes.
+
+        Raises ``MigrationLockTimeout`` when another node holds it for longer than ``timeout``.
+        """
+        yield
+
+    @contextmanager
+    def unbounded_statements(self, conn: Connection) -> Iterator[None]:
+        """Let statements on ``conn`` run for any length of time (schema migrations) meanwhile."""
+        yield
 
     def skip_locked(self, stmt: SelectT) -> SelectT:
         """Lock the selected rows, skipping rows other transactions hold."""
@@ -64,7 +83,7 @@ class BaseDialect:
         return False
 
     def is_retryable(self, exc: BaseException) -> bool:
-        """True for deadlocks, lock timeouts, serialization failures and lost connections."""
+        """True for deadlocks, lock and statement timeouts, serialization failures and lost connections."""
         if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
             return True
         return isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)

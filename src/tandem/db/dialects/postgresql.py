@@ -1,21 +1,32 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Connection
 
 from tandem.config import Settings
-from tandem.db.dialects.base import BaseDialect, SelectT
+from tandem.db.dialects.base import BaseDialect, MigrationLockTimeout, SelectT
 
-# SQLSTATEs: lock_not_available, deadlock_detected, serialization_failure
+# SQLSTATEs: lock_not_available (NOWAIT refused, or lock_timeout), deadlock_detected,
+# serialization_failure, query_canceled (statement_timeout), idle_in_transaction_session_timeout
 _LOCK_NOT_AVAILABLE = "55P03"
-_RETRYABLE = {"55P03", "40P01", "40001"}
+_RETRYABLE = {"55P03", "40P01", "40001", "57014", "25P03"}
+# pg_advisory_xact_lock key of schema migrations ("tandem" in ASCII). Advisory locks are
+# scoped to the current database, so clusters sharing a server do not wait for each other.
+_MIGRATION_LOCK_KEY = 0x74616E64656D
 
 
 def _sqlstate(exc: BaseException) -> str | None:
     orig = getattr(exc, "orig", None)
     return getattr(orig, "sqlstate", None)
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
 
 
 class PostgresDialect(BaseDialect):
@@ -24,9 +35,41 @@ class PostgresDialect(BaseDialect):
     clock_query = "SELECT clock_timestamp()"
 
     def engine_kwargs(self, settings: Settings) -> dict[str, Any]:
+        db = settings.database
         kwargs = super().engine_kwargs(settings)
-        kwargs["connect_args"] = {"connect_timeout": int(settings.database.connect_timeout)}
+        # libpq parameters: the server enforces the timeouts (they hold even when this process
+        # is frozen), and keepalives plus TCP_USER_TIMEOUT end a connection into a black hole.
+        kwargs["connect_args"] = {
+            "connect_timeout": max(int(db.connect_timeout), 2),  # libpq ignores values below 2
+            "options": (f"-c lock_timeout={_ms(db.lock_timeout)} -c statement_timeout={_ms(db.statement_timeout)} "
+                        f"-c idle_in_transaction_session_timeout={_ms(db.idle_in_transaction_timeout)}"),
+            "keepalives": 1,
+            "keepalives_idle": db.tcp_keepalive_idle,
+            "keepalives_interval": db.tcp_keepalive_interval,
+            "keepalives_count": db.tcp_keepalive_count,
+            "tcp_user_timeout": _ms(db.tcp_user_timeout),
+        }
         return kwargs
+
+    @contextmanager
+    def migration_lock(self, conn: Connection, timeout: float) -> Iterator[None]:
+        # A transaction-level lock: released by the migration's commit or rollback, even when
+        # this process dies. lock_timeout bounds the wait; the session's own value comes back after.
+        configured = conn.exec_driver_sql("SELECT current_setting('lock_timeout')").scalar_one()
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {_ms(timeout)}")
+        try:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+        except sa.exc.OperationalError as e:
+            if _sqlstate(e) == _LOCK_NOT_AVAILABLE:
+                raise MigrationLockTimeout(f"another node kept the migration lock for over {timeout:g} s") from None
+            raise
+        conn.execute(sa.text("SELECT set_config('lock_timeout', :value, true)"), {"value": configured})
+        yield
+
+    @contextmanager
+    def unbounded_statements(self, conn: Connection) -> Iterator[None]:
+        conn.exec_driver_sql("SET LOCAL statement_timeout = 0")  # ends with the transaction
+        yield
 
     def skip_locked(self, stmt: SelectT) -> SelectT:
         # FOR NO KEY UPDATE: runners inserting task_try/xcom rows take FOR KEY SHARE on the
@@ -54,6 +97,8 @@ class PostgresDialect(BaseDialect):
             return None
 
     def is_lock_unavailable(self, exc: BaseException) -> bool:
+        # lock_timeout raises the same SQLSTATE as a refused NOWAIT: for a caller taking a lock
+        # either means "someone else holds it", so both read as busy.
         return _sqlstate(exc) == _LOCK_NOT_AVAILABLE
 
     def is_retryable(self, exc: BaseException) -> bool:

@@ -13,13 +13,15 @@ from tandem.db.dialects.base import BaseDialect, SelectT
 
 
 class SqliteDialect(BaseDialect):
+    """Migrations need no lock of their own: BEGIN IMMEDIATE (below) already serialises them."""
+
     name = "sqlite"
     supports_multiple_schedulers = False
 
     def engine_kwargs(self, settings: Settings) -> dict[str, Any]:
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
 
-    def configure_engine(self, engine: Engine) -> None:
+    def configure_engine(self, engine: Engine, settings: Settings) -> None:
         # pysqlite's own transaction handling starts transactions lazily as DEFERRED, and a
         # deferred reader that later writes fails at once with "database is locked" instead of
         # waiting. Take the write lock up front (BEGIN IMMEDIATE) so busy_timeout applies.

@@ -13,6 +13,7 @@ prefetched per process, and JSON only (workloads carry identity, never code).
 from __future__ import annotations
 
 import difflib
+import socket
 from typing import TYPE_CHECKING, Any
 
 from tandem.config import ConfigError, Settings, get_settings
@@ -46,7 +47,15 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_concurrency": cfg.worker_concurrency,
         # A try may run for hours: Redis must not hand its unacknowledged message to another worker
         # meanwhile (the claim would refuse it, but it would be noise on every long try).
-        "broker_transport_options": {"visibility_timeout": cfg.visibility_timeout},
+        "broker_transport_options": {"visibility_timeout": cfg.visibility_timeout, **broker_socket_options(settings)},
+        "broker_connection_timeout": cfg.broker_connect_timeout,
+        "broker_heartbeat": cfg.broker_heartbeat,
+        # The Redis result backend, when there is one, is bounded like the broker.
+        "redis_socket_timeout": cfg.broker_socket_timeout,
+        "redis_socket_connect_timeout": cfg.broker_connect_timeout,
+        "redis_socket_keepalive": True,
+        "redis_retry_on_timeout": True,
+        "redis_backend_health_check_interval": cfg.broker_heartbeat,
         "worker_send_task_events": cfg.send_task_events,
         # No "task-sent" events: they cost the scheduler a publish per try, and they name the task
         # by its generic name where workers' events use the "<dag_id>.<task_id>" shadow name.
@@ -66,6 +75,37 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         else:
             conf[key] = value
     return conf
+
+
+def broker_socket_options(settings: Settings) -> dict[str, Any]:
+    """Transport options bounding every wait on the broker connection (ARCHITECTURE.md, invariant 11).
+
+    Keepalive probes and TCP_USER_TIMEOUT end a connection into a black hole; Redis also gets
+    a socket timeout and periodic health checks, RabbitMQ its heartbeats (``broker_heartbeat``).
+    """
+    cfg = settings.celery
+    keepalive = {
+        socket.TCP_KEEPIDLE: cfg.broker_keepalive_idle,
+        socket.TCP_KEEPINTVL: cfg.broker_keepalive_interval,
+        socket.TCP_KEEPCNT: cfg.broker_keepalive_count,
+    }
+    # Sent data left unacknowledged ends the connection as soon as silent probes would.
+    probes = cfg.broker_keepalive_idle + cfg.broker_keepalive_interval * cfg.broker_keepalive_count
+    user_timeout = int(probes * 1000)
+    if cfg.broker_url.startswith(("redis://", "rediss://", "redis+socket://", "sentinel://")):
+        return {
+            "socket_timeout": cfg.broker_socket_timeout,
+            "socket_connect_timeout": cfg.broker_connect_timeout,
+            "socket_keepalive": True,
+            "socket_keepalive_options": {**keepalive, socket.TCP_USER_TIMEOUT: user_timeout},
+            "health_check_interval": cfg.broker_heartbeat,
+            "retry_on_timeout": True,
+        }
+    if cfg.broker_url.startswith(("amqp://", "amqps://", "pyamqp://")):
+        # py-amqp turns SO_KEEPALIVE on itself and applies these socket settings.
+        return {"socket_settings": {**keepalive, socket.TCP_USER_TIMEOUT: user_timeout},
+                "write_timeout": cfg.broker_socket_timeout}
+    return {}
 
 
 def _check_extra_key(key: str, value: Any) -> None:

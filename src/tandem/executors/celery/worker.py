@@ -86,6 +86,8 @@ def _on_worker_init(sender: Any, **_: Any) -> None:
     from celery.utils.nodenames import nodesplit
 
     from tandem.cluster.nodes import join_cluster
+    from tandem.db.engine import get_engine
+    from tandem.db.migrate import check_schema_current
     from tandem.db.session import session_scope
     from tandem.models import Node
 
@@ -100,6 +102,7 @@ def _on_worker_init(sender: Any, **_: Any) -> None:
         from tandem.runner.supervisor import warm_up
 
         warm_up()
+        check_schema_current(get_engine())
         log_server = LogServer(settings)
         log_server.start()
         runtime = WorkerRuntime(
