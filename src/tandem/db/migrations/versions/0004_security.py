@@ -63,12 +63,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("audit_log", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_audit_log_action"))
-        batch_op.drop_index(batch_op.f("ix_audit_log_username"))
-        batch_op.drop_index(batch_op.f("ix_audit_log_at"))
+    # Dropping a table drops its indexes; dropping the foreign key's index first fails on MariaDB.
     op.drop_table("audit_log")
     op.drop_table("login_failure")
-    with op.batch_alter_table("user_session", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_user_session_user_id"))
     op.drop_table("user_session")
