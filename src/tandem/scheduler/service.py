@@ -11,14 +11,16 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tandem.cluster.nodes import join_cluster, live_nodes, stop_node
+from tandem.cluster.nodes import DEAD, RUNNING, join_cluster, live_nodes, stop_node
 from tandem.config import Settings
 from tandem.db.dialects import dialect_for
 from tandem.db.session import session_scope
 from tandem.executors.base import ExecutorStart
 from tandem.executors.loader import load_executor_class
+from tandem.models import Node
 from tandem.scheduler.loop import Scheduler
 
 log = logging.getLogger(__name__)
@@ -31,12 +33,19 @@ class SchedulerRefused(RuntimeError):
 
 
 def check_single_node(settings: Settings, engine: Engine) -> None:
-    """SQLite is one node (ARCHITECTURE.md, invariant 8): refuse a second live scheduler."""
+    """SQLite is one node (ARCHITECTURE.md, invariant 8): refuse a second scheduler.
+
+    A scheduler whose process still exists counts, however late its heartbeat: one paused
+    (SIGSTOP, a frozen VM) past node_timeout comes back and carries on.
+    """
     if dialect_for(engine.url.render_as_string(hide_password=False)).supports_multiple_schedulers:
         return
     with session_scope(engine) as session:
-        peers = [n for n in live_nodes(session, timeout=settings.scheduler.node_timeout)
-                 if n.role in SCHEDULER_ROLES and not _gone(n.hostname, n.pid)]
+        rows = session.execute(
+            sa.select(Node).where(Node.role.in_(SCHEDULER_ROLES), Node.state.in_((RUNNING, DEAD)))
+        ).scalars().all()
+        live = {n.id for n in live_nodes(session, timeout=settings.scheduler.node_timeout)}
+    peers = [n for n in rows if _still_running(n) or (n.id in live and n.hostname != socket.gethostname())]
     if peers:
         p = peers[0]
         raise SchedulerRefused(
@@ -46,11 +55,17 @@ def check_single_node(settings: Settings, engine: Engine) -> None:
         )
 
 
-def _gone(hostname: str, pid: int) -> bool:
-    """A node of this machine whose process no longer exists (killed before it could say so)."""
+def _still_running(node: Node) -> bool:
+    """The node's process exists on this machine (and is not a later process reusing its pid)."""
     import psutil
 
-    return hostname == socket.gethostname() and not psutil.pid_exists(pid)
+    if node.hostname != socket.gethostname():
+        return False
+    try:
+        started = psutil.Process(node.pid).create_time()
+    except psutil.NoSuchProcess:
+        return False
+    return started <= node.started_at.timestamp() + 1.0
 
 
 def start_dag_processor() -> mp.process.BaseProcess:
