@@ -17,6 +17,7 @@ from tandem.orchestration import TiKey, transition_ti, transition_tis
 from tandem.orchestration.actions import clear_task_instances
 from tandem.orchestration.rules.retries import MAX_RETRY_DELAY
 from tandem.scheduler.critical_section import _move_to_queued, queue_task_instances
+from tandem.scheduler.dagruns import start_queued_runs
 from tandem.scheduler.maintenance import repair
 from tandem.state import TaskInstanceState as S
 from tests.fixtures.db import ALL_DATABASES
@@ -234,3 +235,26 @@ with DAG("leaf", schedule=None, start_date=datetime(2024, 1, 1)) as d:
     assert harness.run_state("leaf", run_id) == "queued"
     assert harness.drive(scheduler, "leaf", run_id) == "failed"
     assert harness.tis("leaf", run_id)[("bad", -1)].try_number == 2
+
+
+@pytest.mark.parametrize("db_url", ["postgres", "mysql"], indirect=True)
+def test_two_schedulers_never_start_more_runs_than_max_active_runs(harness: Harness) -> None:
+    harness.add_dag("one_at_a_time", """
+with DAG("one_at_a_time", schedule=None, start_date=datetime(2024, 1, 1), max_active_runs=1) as d:
+    EmptyOperator(task_id="t")
+""")
+    first, second = harness.scheduler(StubExecutor()), harness.scheduler(StubExecutor())
+    for days in (2, 1):
+        harness.trigger("one_at_a_time", first, logical_date=utcnow() - timedelta(days=days))
+    # Given one scheduler in the middle of starting a run (its transaction still open)
+    with session_scope(harness.engine) as a:
+        assert start_queued_runs(a, first.dialect, utcnow(), 10) == 1
+        # When a peer starts runs at the same moment
+        with session_scope(harness.engine) as b:
+            started = start_queued_runs(b, second.dialect, utcnow(), 10)
+    # Then the peer started none: the DAG's row was locked, and the count is kept cluster-wide
+    assert started == 0
+    with session_scope(harness.engine) as session:
+        states = session.execute(sa.select(DagRun.state).where(DagRun.dag_id == "one_at_a_time")).scalars().all()
+        assert sorted(states) == ["queued", "running"]
+        assert start_queued_runs(session, second.dialect, utcnow(), 10) == 0
