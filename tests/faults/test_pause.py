@@ -39,11 +39,10 @@ def test_scheduler_paused_past_node_timeout(moment: str, pg_url: str,
     cluster = make_cluster(db_url=pg_url)
     start_work(cluster, schedulers=2, runs=8, sleep=1.0)
     wait_until(lambda: cluster.progress() >= 3, 60)
-    victim, peer = cluster.schedulers()
+    victim = cluster.schedulers()[0]
     # When one is frozen (aimed: at a moment it holds the queuing lock) for 3 x node_timeout
     if moment == "holding_queue_lock":
         victim = _pause_lock_holder(cluster)
-        peer = next(n for n in cluster.schedulers() if n is not victim)
     else:
         pause(victim.pid)
     victim.paused = True

@@ -27,9 +27,11 @@ Mode = Literal["pass", "reset", "blackhole"]
 
 
 def _reset(sock: socket.socket) -> None:
-    """Close with RST instead of FIN (SO_LINGER 0): the peer gets ECONNRESET."""
+    """Cut a connection at once. SO_LINGER 0 makes the close a RST; the shutdown wakes the
+    pump thread blocked in ``recv`` on it (a bare close would wait for that thread, and send nothing)."""
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
     try:
