@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 class Unavailable(Exception):
@@ -114,3 +115,24 @@ def faketime_env(offset: str) -> dict[str, str]:
         raise Unavailable(f"libfaketime is not installed: {why}")
     return {"LD_PRELOAD": libs[0], "FAKETIME": offset, "FAKETIME_DONT_FAKE_MONOTONIC": "1",
             "FAKETIME_NO_CACHE": "1"}
+
+
+def start_private_postgres(root: Path) -> Any:
+    """A started private PostgreSQL under ``root`` (tests use the ``private_postgres`` fixture)."""
+    from tests.fixtures.private_postgres import PrivatePostgres
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        raise Unavailable("PostgreSQL server binaries (initdb) are not installed")
+    bindir = Path(found[-1]).parent
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        run_as = ["runuser", "-u", "postgres", "--"]
+        root.chmod(0o755)
+        shutil.chown(root, "postgres", "postgres")
+    datadir = root / "data"
+    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(datadir), "-A", "trust", "-U", "postgres"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    server = PrivatePostgres(bindir, datadir, free_port(), run_as)
+    server.start()
+    return server
