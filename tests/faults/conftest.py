@@ -1,0 +1,103 @@
+"""Fixtures of the fault-injection suite: a fresh PostgreSQL database per test, clusters of
+real ``tandem`` processes, TCP proxies, private servers, clock skew and a small disk.
+
+Scenarios that fail against today's code carry :func:`pending`: they are skipped with the
+invariant that breaks, until the fix lands (``TANDEM_FAULTS_RUN_PENDING=1`` runs them anyway).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tandem.db.migrate import migrate
+from tests.faults.harness import FaultCluster, PrivateRedis, SmallVolume, TcpProxy, Unavailable
+from tests.fixtures.db import create_server_database, drop_server_database
+from tests.fixtures.services import REQUIRE
+
+RUN_PENDING = os.environ.get("TANDEM_FAULTS_RUN_PENDING") == "1"
+
+
+def pending(what_breaks: str) -> list[pytest.MarkDecorator]:
+    """Marks of a scenario that fails until issue 8's fix for ``what_breaks`` lands."""
+    return [pytest.mark.faults_pending,
+            pytest.mark.skipif(not RUN_PENDING, reason=f"pending fix: {what_breaks}")]
+
+
+def unavailable(reason: str) -> None:
+    if REQUIRE:
+        pytest.fail(f"{reason} and TANDEM_TEST_REQUIRE_SERVICES=1", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, migrated database on the shared PostgreSQL server, dropped afterwards."""
+    admin, name, url = create_server_database("postgres")
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        migrate(engine)
+        engine.dispose()
+        yield url
+    finally:
+        engine.dispose()
+        drop_server_database("postgres", admin, name)
+
+
+@pytest.fixture
+def proxies() -> Iterator[Callable[[str, int], TcpProxy]]:
+    made: list[TcpProxy] = []
+
+    def make(host: str, port: int) -> TcpProxy:
+        made.append(TcpProxy(host, port))
+        return made[-1]
+
+    yield make
+    for p in made:
+        p.close()
+
+
+@pytest.fixture
+def make_cluster(tmp_path: Path) -> Iterator[Callable[..., FaultCluster]]:
+    """``make_cluster(db_url=..., **options)``; every process is killed at the end."""
+    made: list[FaultCluster] = []
+
+    def make(**kwargs: Any) -> FaultCluster:
+        cluster = FaultCluster(tmp_path / f"cluster{len(made)}", **kwargs)
+        made.append(cluster)
+        return cluster
+
+    yield make
+    for c in made:
+        c.close()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    try:
+        redis = PrivateRedis(tmp_path)
+    except Unavailable as e:
+        unavailable(str(e))
+    redis.start()
+    try:
+        yield redis
+    finally:
+        redis.stop()
+
+
+@pytest.fixture
+def small_volume() -> Iterator[SmallVolume]:
+    """A 2 MB filesystem (tmpfs, else a loop device)."""
+    try:
+        volume = SmallVolume(2)
+    except Unavailable as e:
+        unavailable(str(e))
+    try:
+        yield volume
+    finally:
+        volume.close()

@@ -1,0 +1,138 @@
+"""Servers and system resources a fault test owns: a private Redis, a small disk, a skewed clock.
+
+Each helper raises :class:`Unavailable` with the reason when this machine cannot provide it;
+the pytest fixtures turn that into a skip (or a failure under ``TANDEM_TEST_REQUIRE_SERVICES=1``).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+
+class Unavailable(Exception):
+    """This machine lacks what a fault needs (a binary, root, a kernel feature)."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+class PrivateRedis:
+    """A throwaway ``redis-server`` without persistence, on a free port, stopped and started at will."""
+
+    def __init__(self, workdir: Path) -> None:
+        if shutil.which("redis-server") is None:
+            raise Unavailable("redis-server is not installed")
+        self.workdir = workdir
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not port_open(self.port):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not open port {self.port}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+class SmallVolume:
+    """A folder backed by a filesystem of ``size_mb`` MB: a tmpfs when root may mount one,
+    else a loop-mounted ext2 image, else :class:`Unavailable`."""
+
+    def __init__(self, size_mb: int = 2) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix="tandem-small-"))
+        self._image: Path | None = None
+        self.kind = ""
+        if os.geteuid() != 0:
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise Unavailable("mounting a small filesystem needs root")
+        if _run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m,mode=1777", "tmpfs", str(self.path)]):
+            self.kind = "tmpfs"
+            return
+        image = Path(tempfile.mkstemp(prefix="tandem-small-", suffix=".img")[1])
+        if (_run(["truncate", "-s", f"{size_mb}M", str(image)]) and _run(["mkfs.ext2", "-q", "-F", str(image)])
+                and _run(["mount", "-o", "loop", str(image), str(self.path)])):
+            self.path.chmod(0o1777)
+            self._image, self.kind = image, "loop"
+            return
+        image.unlink(missing_ok=True)
+        shutil.rmtree(self.path, ignore_errors=True)
+        raise Unavailable("neither a tmpfs nor a loop device can be mounted here")
+
+    def close(self) -> None:
+        _run(["umount", "-l", str(self.path)])
+        if self._image is not None:
+            self._image.unlink(missing_ok=True)
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _run(argv: list[str]) -> bool:
+    try:
+        return subprocess.run(argv, check=False, capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def faketime_env(offset: str) -> dict[str, str]:
+    """Environment that shifts a process's (and its children's) wall clock by ``offset``
+    (``+10m``, ``-10m``) with Debian's libfaketime. The monotonic clock is left alone."""
+    libs = sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1")) + sorted(
+        glob.glob("/usr/lib/faketime/libfaketime.so.1"))
+    if not libs:
+        why = "install Debian's faketime (scripts/install-system-deps.sh does, as root)"
+        raise Unavailable(f"libfaketime is not installed: {why}")
+    return {"LD_PRELOAD": libs[0], "FAKETIME": offset, "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            "FAKETIME_NO_CACHE": "1"}
+
+
+def start_private_postgres(root: Path) -> Any:
+    """A started private PostgreSQL under ``root`` (tests use the ``private_postgres`` fixture)."""
+    from tests.fixtures.private_postgres import PrivatePostgres
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        raise Unavailable("PostgreSQL server binaries (initdb) are not installed")
+    bindir = Path(found[-1]).parent
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        run_as = ["runuser", "-u", "postgres", "--"]
+        root.chmod(0o755)
+        shutil.chown(root, "postgres", "postgres")
+    datadir = root / "data"
+    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(datadir), "-A", "trust", "-U", "postgres"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    server = PrivatePostgres(bindir, datadir, free_port(), run_as)
+    server.start()
+    return server
