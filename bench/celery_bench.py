@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from core_bench import write_results  # noqa: E402 - found through the path set just above
+from core_bench import write_results
 
 POSTGRES_ADMIN = os.environ.get(
     "TANDEM_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -34,6 +34,9 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tandem.db.migrate import migrate
+from tandem.db.session import session_scope
+from tandem.models import SerializedDagModel
 from tests.faults.harness import (
     FaultCluster,
     NodeProc,
@@ -49,10 +52,6 @@ from tests.faults.harness import (
 from tests.faults.harness.dags import work_dag
 from tests.faults.harness.servers import start_private_postgres
 from tests.faults.test_users_and_limits import random_actions
-
-from tandem.db.migrate import migrate
-from tandem.db.session import session_scope
-from tandem.models import SerializedDagModel
 
 FAULT_SECONDS = 12.0
 

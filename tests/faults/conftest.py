@@ -1,13 +1,9 @@
 """Fixtures of the fault-injection suite: a fresh PostgreSQL database per test, clusters of
 real ``tandem`` processes, TCP proxies, private servers, clock skew and a small disk.
-
-Scenarios that fail against today's code carry :func:`pending`: they are skipped with the
-invariant that breaks, until the fix lands (``TANDEM_FAULTS_RUN_PENDING=1`` runs them anyway).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,14 +15,6 @@ from tandem.db.migrate import migrate
 from tests.faults.harness import FaultCluster, PrivateRedis, SmallVolume, TcpProxy, Unavailable
 from tests.fixtures.db import create_server_database, drop_server_database
 from tests.fixtures.services import REQUIRE
-
-RUN_PENDING = os.environ.get("TANDEM_FAULTS_RUN_PENDING") == "1"
-
-
-def pending(what_breaks: str) -> list[pytest.MarkDecorator]:
-    """Marks of a scenario that fails until issue 8's fix for ``what_breaks`` lands."""
-    return [pytest.mark.faults_pending,
-            pytest.mark.skipif(not RUN_PENDING, reason=f"pending fix: {what_breaks}")]
 
 
 def unavailable(reason: str) -> None:

@@ -9,7 +9,6 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
-from tests.faults.conftest import pending
 from tests.faults.harness import FaultCluster, PrivateRedis, TcpProxy
 from tests.faults.harness.scenario import finish, start_work, wait_until
 
@@ -23,13 +22,8 @@ def through(proxy: TcpProxy, url: str) -> str:
 
 
 @pytest.mark.parametrize("mode", [
-    pytest.param("reset", marks=pending(
-        "a 20 s outage (every DB connection reset) makes 4 of 52 tries run again (no_needless_retry: the "
-        "outcome of a finished try is dropped, its heartbeat stopped, it is reaped as a zombie) and a "
-        "scheduler declared dead meanwhile works on under its 'dead' node row (no fencing)")),
-    pytest.param("blackhole", marks=pending(
-        "a 20 s black hole makes 3 of 51 tries run again (no_needless_retry) and a scheduler declared dead "
-        "works on under its 'dead' node row (no fencing)")),
+    pytest.param("reset"),
+    pytest.param("blackhole"),
 ])
 def test_db_connection_reset_or_black_hole(mode: str, pg_url: str, proxies: Callable[[str, int], TcpProxy],
                                            make_cluster: Callable[..., FaultCluster]) -> None:

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.faults.conftest import RUN_PENDING, pending
 from tests.faults.harness import FaultCluster, paused, supervisor_of
 from tests.faults.harness.cluster import holder_of, pause, resume
 from tests.faults.harness.scenario import finish, running_try, start_work, starts_between, wait_until
@@ -25,19 +24,14 @@ PAUSE = 15.0  # > 2 x node_timeout (5 s) and > zombie_threshold (6 s)
 
 
 @pytest.mark.parametrize("moment", [
-    pytest.param("random", marks=pending(
-        "the peer started no try from 6 s into a 15 s freeze to its end (the frozen scheduler's open "
-        "transaction keeps its batch of DAG runs locked, SKIP LOCKED hides them from the peer); once resumed "
-        "the frozen scheduler works on under a node row marked 'dead' (no fencing)")),
-    pytest.param("holding_queue_lock", marks=pending(
-        "a scheduler frozen inside the queuing critical section holds the lock row for as long as it is "
-        "frozen (no idle-in-transaction timeout): no peer queues anything for the whole pause")),
+    pytest.param("random"),
+    pytest.param("holding_queue_lock"),
 ])
 def test_scheduler_paused_past_node_timeout(moment: str, pg_url: str,
                                             make_cluster: Callable[..., FaultCluster]) -> None:
     # Given two schedulers with runs in flight
     cluster = make_cluster(db_url=pg_url)
-    start_work(cluster, schedulers=2, runs=8, sleep=1.0)
+    start_work(cluster, schedulers=2, runs=16, sleep=2.0)  # work left for the whole pause
     wait_until(lambda: cluster.progress() >= 3, 60)
     victim = cluster.schedulers()[0]
     # When one is frozen (aimed: at a moment it holds the queuing lock) for 3 x node_timeout
@@ -105,9 +99,6 @@ def redis_namespace() -> Iterator[tuple[str, dict[str, object]]]:
 
 
 @pytest.mark.redis
-@pytest.mark.faults_pending
-@pytest.mark.skipif(not RUN_PENDING, reason="pending fix: a Celery worker frozen 25 s is marked 'dead' and, "
-                    "once resumed, works on under its dead node row (no fencing, no re-registration)")
 def test_celery_worker_paused_past_every_timeout(pg_url: str, redis_namespace: tuple[str, dict[str, object]],
                                                  make_cluster: Callable[..., FaultCluster]) -> None:
     # Given a scheduler and two Celery workers with runs in flight

@@ -18,7 +18,6 @@ from tandem.db.session import session_scope
 from tandem.models import SerializedDagModel
 from tandem.orchestration.actions import set_dag_run_state
 from tandem.state import DagRunState
-from tests.faults.conftest import pending
 from tests.faults.harness import FaultCluster
 from tests.faults.harness.dags import poison_retries_dag, work_dag
 from tests.faults.harness.invariants import side_starts
@@ -76,12 +75,8 @@ def _corrupt(kind: str) -> Callable[[dict[str, Any]], Any]:
 
 
 @pytest.mark.parametrize("kind", [
-    pytest.param("garbage", marks=pending(
-        "a serialized DAG in another format (as written by another version) makes BOTH schedulers exit: "
-        "KeyError: 'dag_id' escapes the loop (no per-run isolation)")),
-    pytest.param("bad_trigger_rule", marks=pending(
-        "a task whose trigger rule raises in evaluation makes BOTH schedulers exit: "
-        "ValueError: unknown trigger rule 'no_such_rule' escapes the loop")),
+    pytest.param("garbage"),
+    pytest.param("bad_trigger_rule"),
 ])
 def test_unreadable_serialized_dag(kind: str, pg_url: str, make_cluster: Callable[..., FaultCluster]) -> None:
     # Given two schedulers, a healthy DAG and a victim DAG, with runs of both in flight

@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 
 from tandem.db.migrate import migrate
-from tests.faults.conftest import pending
 from tests.faults.harness import FaultCluster, PrivateRedis
 from tests.faults.harness.scenario import finish, start_work, wait_until
 from tests.fixtures.private_postgres import PrivatePostgres
@@ -20,11 +19,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 OUTAGE = 20.0
 
 
-@pytest.mark.parametrize("_", [pytest.param("pg", marks=pending(
-    "PostgreSQL down 20 s: 2 of 50 tries run again (no_needless_retry: finished tries' outcomes dropped "
-    "after the 1+2+4 s retry budget, then reaped as zombies) and a scheduler declared dead works on under "
-    "its 'dead' node row (no fencing)"))])
-def test_postgres_stopped_and_restarted(_: str, private_postgres: PrivatePostgres,
+def test_postgres_stopped_and_restarted(private_postgres: PrivatePostgres,
                                         make_cluster: Callable[..., FaultCluster]) -> None:
     # Given two schedulers on a private PostgreSQL, with runs in flight
     admin = sa.create_engine(private_postgres.url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)

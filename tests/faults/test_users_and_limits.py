@@ -21,7 +21,6 @@ from tandem.models.queries import set_dag_paused
 from tandem.orchestration import TiKey
 from tandem.orchestration.actions import clear_task_instances, set_dag_run_state, set_task_instance_state
 from tandem.state import DagRunState, TaskInstanceState
-from tests.faults.conftest import pending
 from tests.faults.harness import FaultCluster
 from tests.faults.harness.scenario import finish, start_work, wait_until
 from tests.fixtures.db import create_server_database, drop_server_database
@@ -109,12 +108,8 @@ def test_max_active_runs_one_across_two_schedulers(pg_url: str,
 
 
 @pytest.mark.parametrize("kind", [
-    pytest.param("postgres", marks=pending(
-        "concurrent `db migrate` on an empty PostgreSQL database: the losers fail with UniqueViolation "
-        "(pg_type_typname_nsp_index, alembic_version already exists); migrations are not serialized by a lock")),
-    pytest.param("mysql", marks=pending(
-        "concurrent `db migrate` on an empty MariaDB database: the losers fail (table already exists); "
-        "migrations are not serialized by a lock")),
+    pytest.param("postgres"),
+    pytest.param("mysql"),
 ])
 def test_two_nodes_migrate_at_once(kind: str, tmp_path: object) -> None:
     # Given an empty database
@@ -124,7 +119,8 @@ def test_two_nodes_migrate_at_once(kind: str, tmp_path: object) -> None:
         env = {"TANDEM__DATABASE__URL": url, "TANDEM_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
         procs = [subprocess.Popen([sys.executable, "-m", "tandem", "db", "migrate"], env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(3)]
-        outputs = [(p.wait(120), p.stdout.read().decode(errors="replace") if p.stdout else "") for p in procs]
+        outputs = [(p.returncode, out.decode(errors="replace"))
+                   for p, (out, _) in ((p, p.communicate(timeout=120)) for p in procs)]
         # Then every one succeeds and the schema is current
         engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
         with engine.connect() as conn:

@@ -63,7 +63,8 @@ class DatabaseSettings(_Section):
         60.0, ge=0, description="Seconds one statement may run before the server cancels it (0: no limit)."
     )
     idle_in_transaction_timeout: float = Field(
-        60.0, ge=0, description="Seconds a transaction may sit idle before the server ends its session (0: never)."
+        30.0, ge=0, description="Seconds a transaction may sit idle before the server ends its session (0: never); "
+        "bounds how long a frozen node's row locks stall its peers: keep it at most scheduler.node_timeout."
     )
     read_timeout: float = Field(
         90.0, gt=0, description="MySQL/MariaDB: seconds the client waits for an answer or to send; "

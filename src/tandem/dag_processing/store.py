@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from tandem.config import get_settings
 from tandem.dag_processing.parser import ParsedDag, ParseResult
 from tandem.db.dialects import BaseDialect, dialect_for
-from tandem.models import Base, DagCode, DagModel, ImportError_, SerializedDagModel
+from tandem.models import Base, DagCode, DagModel, DagRun, ImportError_, SerializedDagModel
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ _TIMING_KEYS = ("schedule", "timezone", "start_date", "end_date", "catchup")
 # Core tables (not ORM entities): bulk updates and dialect upserts work on these.
 _dag = Base.metadata.tables[DagModel.__tablename__]
 _serialized = Base.metadata.tables[SerializedDagModel.__tablename__]
+_dag_run = Base.metadata.tables[DagRun.__tablename__]
 _code = Base.metadata.tables[DagCode.__tablename__]
 _import_error = Base.metadata.tables[ImportError_.__tablename__]
 
@@ -128,6 +129,10 @@ def _store_dag(
              "last_updated": now},
             ["dag_id"],
         ))
+        # Runs put off because the old version could not be scheduled get a chance at once.
+        session.execute(sa.update(_dag_run).where(_dag_run.c.dag_id == parsed.dag_id,
+                                                  _dag_run.c.next_scheduling_at.is_not(None))
+                        .values(next_scheduling_at=None))
     was_active = session.execute(sa.select(_dag.c.is_active).where(_dag.c.dag_id == parsed.dag_id)).scalar()
     values = _dag_values(parsed.data, fileloc, now)
     if old is None or not was_active or _timing(old.data) != _timing(parsed.data):

@@ -137,6 +137,11 @@ class DagDataCache:
             except Exception as e:  # noqa: BLE001 - a DAG serialized by another version, say
                 self._unreadable(dag_id, e)
 
+    def forget(self, dag_id: str) -> None:
+        """Drop a DAG's cached form, so its next use reads it again (it just failed a caller)."""
+        self._by_id.pop(dag_id, None)
+        self._checked_at.pop(dag_id, None)
+
     def _unreadable(self, dag_id: str, error: Exception) -> None:
         self._by_id.pop(dag_id, None)
         reason = f"its serialized form cannot be read ({type(error).__name__}: {error})"

@@ -74,7 +74,10 @@ class Scheduler:
         self._last_discovery = 0.0
         # Since when this scheduler has reached the database without interruption: heartbeats
         # that went silent while it could not see the database prove nothing about their owners.
-        self._db_ok_since = time.monotonic()
+        # An interruption is an error, or a gap longer than ``_max_gap`` between two good passes
+        # (a call that hung on a black-holed connection, this process paused or starved).
+        self._db_ok_since = self._last_ok = time.monotonic()
+        self._max_gap = max(2 * settings.scheduler.heartbeat_interval, settings.scheduler.zombie_threshold / 2)
 
     def run_once(self, now: datetime | None = None, *, discover: bool = True) -> LoopStats:
         """One pass; ``discover`` also creates due runs and starts queued ones."""
@@ -132,6 +135,8 @@ class Scheduler:
             self._last_heartbeat = mono
             if not alive:
                 self._fenced()
+        if mono - self._last_ok > self._max_gap:
+            self._db_ok_since = mono
         if mono - self._last_repair >= REPAIR_INTERVAL:
             seen_for = mono - self._db_ok_since
             with session_scope(self.engine) as session:
@@ -163,6 +168,7 @@ class Scheduler:
                 discover = not events or time.monotonic() - self._last_discovery >= DISCOVERY_INTERVAL
                 stats = self.run_once(discover=discover)
                 busy = stats.busy or (not discover and bool(events))
+                self._last_ok = time.monotonic()
                 if failing is not None:
                     log.info("scheduler loop recovered")
                     failing = None

@@ -86,6 +86,7 @@ def schedule_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, n
                 raise  # the connection or the transaction is gone: the whole pass is retried
             _run_failed(session, key, failures, e, now)
         except Exception as e:  # noqa: BLE001 - one run's fault stays that run's
+            cache.forget(key[0])
             _run_failed(session, key, failures, e, now)
     return stats
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,12 +129,18 @@ def check_invariants(cluster: FaultCluster, *, settle_seconds: float | None = No
         for line in crash_evidence(log)[:3]:
             report.add("no_crash", f"{node.name}: {line}")
         if code is None and not node.stopped_on_purpose:
+            # A node just resumed learns it was fenced at its next heartbeat: give it that long.
             age = "extract(epoch from now() - last_heartbeat) as age"
-            rows = (q(f"select state, {age} from node where role='scheduler' and pid=:p", p=node.pid)
-                    if node.role == "scheduler" else
-                    q(f"select state, {age} from node where role='worker' and hostname=:h", h=node.hostname))
-            live = [r for r in rows if r.state == "running" and float(r.age) < node_timeout * 2]
-            if not live:
-                report.add("node_fenced_or_live",
-                           f"{node.name} (pid {node.pid}) works on under node rows {[(r.state, round(float(r.age), 1)) for r in rows]}")
+            deadline = time.monotonic() + node_timeout * 2
+            while True:
+                rows = (q(f"select state, {age} from node where role='scheduler' and pid=:p", p=node.pid)
+                        if node.role == "scheduler" else
+                        q(f"select state, {age} from node where role='worker' and hostname=:h", h=node.hostname))
+                if any(r.state == "running" and float(r.age) < node_timeout * 2 for r in rows):
+                    break
+                if time.monotonic() >= deadline:
+                    report.add("node_fenced_or_live", f"{node.name} (pid {node.pid}) works on under node rows "
+                               f"{[(r.state, round(float(r.age), 1)) for r in rows]}")
+                    break
+                time.sleep(0.5)
     return report

@@ -113,8 +113,10 @@ def faketime_env(offset: str) -> dict[str, str]:
     if not libs:
         why = "install Debian's faketime (scripts/install-system-deps.sh does, as root)"
         raise Unavailable(f"libfaketime is not installed: {why}")
+    site = str(Path(__file__).parent / "faketime_site")  # works around libfaketime's sleep bug
+    path = os.pathsep.join(p for p in (site, os.environ.get("PYTHONPATH", "")) if p)
     return {"LD_PRELOAD": libs[0], "FAKETIME": offset, "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-            "FAKETIME_NO_CACHE": "1"}
+            "FAKETIME_NO_CACHE": "1", "PYTHONPATH": path}
 
 
 def start_private_postgres(root: Path) -> Any:
