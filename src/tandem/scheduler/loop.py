@@ -176,7 +176,7 @@ class Scheduler:
             except Exception as e:  # noqa: BLE001 - crash-only is for the process, not for one bad pass
                 backoff = min(max(backoff * 2, 0.5), 30.0)
                 summary = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-                if isinstance(e, sa.exc.DBAPIError | sa.exc.OperationalError | sa.exc.InterfaceError):
+                if isinstance(e, sa.exc.DBAPIError):
                     self._db_ok_since = time.monotonic() + backoff
                     log.error("database error, retrying in %.1f s: %s", backoff, summary)
                 elif summary != failing:
