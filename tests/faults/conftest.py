@@ -14,13 +14,7 @@ import sqlalchemy as sa
 from tandem.db.migrate import migrate
 from tests.faults.harness import FaultCluster, PrivateRedis, SmallVolume, TcpProxy, Unavailable
 from tests.fixtures.db import create_server_database, drop_server_database
-from tests.fixtures.services import REQUIRE
-
-
-def unavailable(reason: str) -> None:
-    if REQUIRE:
-        pytest.fail(f"{reason} and TANDEM_TEST_REQUIRE_SERVICES=1", pytrace=False)
-    pytest.skip(reason)
+from tests.fixtures.services import unavailable
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.faults.conftest import unavailable
 from tests.faults.harness import FaultCluster, SmallVolume, Unavailable, faketime_env
 from tests.faults.harness.dags import chatty_dag
 from tests.faults.harness.scenario import finish, start_work
+from tests.fixtures.services import unavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(180)]
 

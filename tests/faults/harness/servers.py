@@ -14,17 +14,13 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+
+from tests.fixtures.private_postgres import PostgresBinariesMissing, PrivatePostgres, free_port
+from tests.fixtures.private_postgres import start_private_postgres as _start_private_postgres
 
 
 class Unavailable(Exception):
     """This machine lacks what a fault needs (a binary, root, a kernel feature)."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -119,22 +115,9 @@ def faketime_env(offset: str) -> dict[str, str]:
             "FAKETIME_NO_CACHE": "1", "PYTHONPATH": path}
 
 
-def start_private_postgres(root: Path) -> Any:
+def start_private_postgres(root: Path) -> PrivatePostgres:
     """A started private PostgreSQL under ``root`` (tests use the ``private_postgres`` fixture)."""
-    from tests.fixtures.private_postgres import PrivatePostgres
-
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not found:
-        raise Unavailable("PostgreSQL server binaries (initdb) are not installed")
-    bindir = Path(found[-1]).parent
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        run_as = ["runuser", "-u", "postgres", "--"]
-        root.chmod(0o755)
-        shutil.chown(root, "postgres", "postgres")
-    datadir = root / "data"
-    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(datadir), "-A", "trust", "-U", "postgres"],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
-    server = PrivatePostgres(bindir, datadir, free_port(), run_as)
-    server.start()
-    return server
+    try:
+        return _start_private_postgres(root)
+    except PostgresBinariesMissing as e:
+        raise Unavailable(str(e)) from None
