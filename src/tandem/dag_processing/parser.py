@@ -83,8 +83,10 @@ def import_dag_file(path: str) -> tuple[ModuleType, list[DAG]]:
     Raises whatever the file raises, or DagDefinitionError for an invalid DAG or a
     dag_id defined twice in the file.
     """
+    from tandem.compat import importer
     from tandem.sdk.dag import DagCollector
 
+    importer.install()  # ``import airflow`` in DAG files means Tandem's shims (docs/airflow.md)
     name = module_name_for(path)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:

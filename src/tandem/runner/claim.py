@@ -67,8 +67,12 @@ def finish_try(
     xcoms: dict[str, Any] | None = None,
     rendered_fields: dict[str, Any] | None = None,
     reason: str | None = None,
+    allow_retry: bool = True,
 ) -> TaskInstanceState | None:
-    """running -> new for this try, with its XComs, in one transaction; None if the CAS lost."""
+    """running -> new for this try, with its XComs, in one transaction; None if the CAS lost.
+
+    A failure uses a retry left unless ``allow_retry`` is false (the task asked to fail for good).
+    """
     now = utcnow()
     values: dict[str, Any] = {"end_date": now, "failure_reason": reason}
     if start_date is not None:
@@ -77,7 +81,7 @@ def finish_try(
         values["rendered_fields"] = rendered_fields
     final = transition_ti(
         session, workload.key, TaskInstanceState.RUNNING, new, try_number=workload.try_number,
-        values=values, retry=retry or RetryParams(), now=now,
+        values=values, retry=(retry or RetryParams()) if allow_retry else None, now=now,
     )
     if final is None:
         return None

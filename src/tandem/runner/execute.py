@@ -44,6 +44,8 @@ class Outcome:
     xcoms: dict[str, Any] = field(default_factory=dict)
     rendered: dict[str, Any] | None = None
     retry: RetryParams | None = None
+    #: False when the task raised TaskFailed (Airflow's AirflowFailException): fail without retry.
+    retry_allowed: bool = True
 
 
 @dataclass
@@ -82,7 +84,7 @@ def finish_many(items: Sequence[tuple[Workload, Claim, Outcome]]) -> list[TaskIn
     with session_scope() as session:
         return [
             finish_try(session, w, o.state, start_date=c.start_date, retry=o.retry, xcoms=o.xcoms,
-                       rendered_fields=o.rendered, reason=o.reason)
+                       rendered_fields=o.rendered, reason=o.reason, allow_retry=o.retry_allowed)
             for w, c, o in items
         ]
 
@@ -157,7 +159,8 @@ def execute_heartbeating(workload: Workload, claimed: Claim, log: TryLog,
 
 def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Outcome, Prepared | None]:
     """Run the task's code for a claimed try; never raises for anything the task does."""
-    from tandem.exceptions import TaskSkipped, TaskTimeout
+    from tandem.exceptions import TaskFailed, TaskSkipped, TaskTimeout
+    from tandem.sdk.context import current_context
 
     previous_term = signal.signal(signal.SIGTERM, raise_terminated)
     outcome = Outcome(TaskInstanceState.FAILED)
@@ -174,7 +177,8 @@ def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Ou
             signal.signal(signal.SIGALRM, _raise_timeout)
             signal.setitimer(signal.ITIMER_REAL, timeout.total_seconds())
         try:
-            result = task.execute(prepared.context)
+            with current_context(prepared.context):
+                result = task.execute(prepared.context)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         outcome.xcoms = {**ti.pushed, **(task.xcoms_to_push(result) if result is not None else {})}
@@ -183,6 +187,9 @@ def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Ou
         outcome.xcoms = dict(ti.pushed) if ti else {}
         outcome.state, outcome.reason = TaskInstanceState.SKIPPED, str(e) or None
         log.line(f"Skipped: {e}" if str(e) else "Skipped")
+    except TaskFailed as e:
+        outcome.reason, outcome.retry_allowed = f"{type(e).__name__}: {e}", False
+        log.line(f"Failed without retry: {outcome.reason}", "ERROR")
     except TaskTimeout as e:
         outcome.reason = f"{e} ({prepared.task.execution_timeout.total_seconds():g} s)" if prepared else str(e)
         log.line(outcome.reason, "ERROR")
@@ -200,9 +207,11 @@ def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Ou
 def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskInstance]:
     """Import the DAG file, pick the task (unmapped for this index), build and render its context."""
     from tandem.dag_processing.parser import load_dag
+    from tandem.runner.secrets import DatabaseSecrets
     from tandem.sdk.context import build_context
-    from tandem.sdk.params import validate_conf
+    from tandem.sdk.secrets import set_secrets_backend
 
+    set_secrets_backend(DatabaseSecrets(session_scope))
     dag = load_dag(workload.fileloc, workload.dag_id)
     task: Any = dag.get_task(workload.task_id)
     ti = RuntimeTaskInstance(
@@ -219,7 +228,7 @@ def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskI
     context = build_context(
         dag=dag, task=task, ti=ti, run_id=claimed.run_id, logical_date=claimed.logical_date,
         data_interval_start=claimed.data_interval_start, data_interval_end=claimed.data_interval_end,
-        conf=claimed.conf, params=validate_conf(dag.params.serialize(), claimed.conf),
+        conf=claimed.conf, params=None,  # the DAG's params, the task's over them, the run's conf over both
         variable_getter=variable_getter, dag_run=claimed,
     )
     task.resolve_xcom_args(context)

@@ -26,8 +26,10 @@ def test_task(engine: Engine, dag_id: str, task_id: str, *, logical_date: dateti
     """Run one task here, ignoring dependencies and recording nothing; return how it ended."""
     from tandem.dag_processing.parser import load_dag
     from tandem.exceptions import TaskSkipped
-    from tandem.sdk.context import build_context
+    from tandem.runner.secrets import DatabaseSecrets
+    from tandem.sdk.context import build_context, current_context
     from tandem.sdk.params import validate_conf
+    from tandem.sdk.secrets import set_secrets_backend
     from tandem.sdk.timetables import timetable_for
 
     with session_scope(engine) as session:
@@ -46,7 +48,9 @@ def test_task(engine: Engine, dag_id: str, task_id: str, *, logical_date: dateti
     if map_index >= 0:
         task = task.unmap_for_index(map_index, ti)
     interval = timetable_for(data["schedule"], data.get("timezone") or "UTC").infer_manual_data_interval(logical_date)
-    params = validate_conf(data.get("params") or {}, conf or {})
+    task_params = next(t.get("params") or {} for t in data["tasks"] if t["task_id"] == task_id)
+    params = validate_conf({**(data.get("params") or {}), **task_params}, conf or {})
+    set_secrets_backend(DatabaseSecrets(lambda: session_scope(engine)))
 
     def variable_getter(name: str) -> str | None:
         with session_scope(engine) as session:
@@ -58,7 +62,8 @@ def test_task(engine: Engine, dag_id: str, task_id: str, *, logical_date: dateti
     try:
         task.resolve_xcom_args(context)
         task.render_template_fields(context)
-        result = task.execute(context)
+        with current_context(context):
+            result = task.execute(context)
     except TaskSkipped as e:
         print(f"Task skipped: {e}")
         return S.SKIPPED.value

@@ -84,7 +84,8 @@ def plan_run(dag: DagData, tis: list[TiView], signals: dict[tuple[str, str], Any
                 decision = Decision.SKIP
             else:
                 upstream = [s for u in dag.upstream(task_id) for s in states_of(u)]
-                decision = decide(task.get("trigger_rule") or "all_success", upstream)
+                setups = [s for u in dag.upstream(task_id) if dag.tasks[u].get("is_setup") for s in states_of(u)]
+                decision = decide(task.get("trigger_rule") or "all_success", upstream, setups)
             if decision is Decision.SKIP:
                 plan.skip.append((task_id, ti.map_index))
                 current[(task_id, ti.map_index)] = S.SKIPPED.value

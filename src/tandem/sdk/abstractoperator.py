@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
 WEIGHT_RULES = ("downstream", "upstream", "absolute")
-CALLBACK_EVENTS = ("success", "failure", "retry")
+CALLBACK_EVENTS = ("success", "failure", "retry", "execute", "skipped")
 
 # The scheduling arguments every operator accepts, with their defaults. Mapped
 # operators read the same names out of their partial() kwargs.
@@ -52,6 +52,13 @@ BASE_ARG_DEFAULTS: dict[str, Any] = {
     "end_date": None,
     "params": None,
     "do_xcom_push": True,
+    "outlets": None,
+    "inlets": None,
+    "map_index_template": None,
+    "max_active_tis_per_dag": None,
+    "max_active_tis_per_dagrun": None,
+    "on_execute_callback": None,
+    "on_skipped_callback": None,
 }
 
 
@@ -75,6 +82,12 @@ def _as_timedelta(name: str, value: Any) -> timedelta | None:
     raise TypeError(f"{name} must be a timedelta or a number of seconds, got {value!r}")
 
 
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple, set)) else [value]
+
+
 class AbstractOperator(DependencyMixin):
     """Common state of DAG nodes. Subclasses call :meth:`_init_node` from their constructor."""
 
@@ -91,6 +104,9 @@ class AbstractOperator(DependencyMixin):
     location: SourceLocation
     multiple_outputs: bool = False
     ignore_downstream_trigger_rules: bool = False
+    is_setup: bool = False
+    is_teardown: bool = False
+    on_failure_fail_dagrun: bool = False
 
     def _init_node(
         self,
@@ -154,6 +170,13 @@ class AbstractOperator(DependencyMixin):
         self.end_date = values["end_date"]
         self.params: dict[str, Any] = dict(values["params"] or {})
         self.do_xcom_push: bool = bool(values["do_xcom_push"])
+        self.outlets: list[Any] = _as_list(values["outlets"])
+        self.inlets: list[Any] = _as_list(values["inlets"])
+        self.map_index_template: str | None = values["map_index_template"]
+        self.max_active_tis_per_dag: int | None = values["max_active_tis_per_dag"]
+        self.max_active_tis_per_dagrun: int | None = values["max_active_tis_per_dagrun"]
+        self.on_execute_callback = values["on_execute_callback"]
+        self.on_skipped_callback = values["on_skipped_callback"]
 
     def _fail(self, problem: str) -> None:
         location = getattr(self, "location", None)
@@ -183,6 +206,28 @@ class AbstractOperator(DependencyMixin):
             )
         self.downstream_task_ids.add(downstream.task_id)
         downstream.upstream_task_ids.add(self.task_id)
+
+    # -- setup/teardown ------------------------------------------------------
+    def as_setup(self) -> AbstractOperator:
+        """Mark this task as a setup: teardowns downstream run if at least one setup succeeded."""
+        self.is_setup = True
+        return self
+
+    def as_teardown(self, *, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> AbstractOperator:
+        """Mark this task as a teardown of ``setups`` (made upstream of it).
+
+        A teardown runs once everything upstream is done and a setup succeeded, and its
+        failure leaves the run's state alone unless ``on_failure_fail_dagrun``.
+        """
+        self.is_teardown = True
+        self.trigger_rule = TriggerRule.ALL_DONE_SETUP_SUCCESS.value
+        if on_failure_fail_dagrun is not None:
+            self.on_failure_fail_dagrun = on_failure_fail_dagrun
+        if setups is not None:
+            for setup in setups if isinstance(setups, (list, tuple)) else [setups]:
+                setup.as_setup()
+                setup.set_downstream(self)
+        return self
 
     @property
     def upstream_list(self) -> list[AbstractOperator]:
@@ -214,7 +259,7 @@ class AbstractOperator(DependencyMixin):
         return self.priority_weight + sum(self.dag.task_dict[t].priority_weight for t in seen)
 
     def callbacks_for(self, event: str) -> list[Callable[[dict[str, Any]], Any]]:
-        """The callbacks to run on ``event`` ("success", "failure" or "retry"), as a list."""
+        """The callbacks to run on ``event`` (one of :data:`CALLBACK_EVENTS`), as a list."""
         if event not in CALLBACK_EVENTS:
             raise ValueError(f"unknown callback event {event!r}; expected one of {CALLBACK_EVENTS}")
         value = getattr(self, f"on_{event}_callback")

@@ -124,6 +124,31 @@ class BaseOperator(AbstractOperator):
         do_xcom_push: bool = True,
         dag: DAG | None = None,
         task_group: TaskGroup | None = None,
+        outlets: Any = None,
+        inlets: Any = None,
+        map_index_template: str | None = None,
+        max_active_tis_per_dag: int | None = None,
+        max_active_tis_per_dagrun: int | None = None,
+        on_execute_callback: Any = None,
+        on_skipped_callback: Any = None,
+        email: str | list[str] | None = None,
+        email_on_retry: bool = True,
+        email_on_failure: bool = True,
+        ignore_first_depends_on_past: bool = True,
+        wait_for_past_depends_before_skipping: bool = False,
+        wait_for_downstream: bool = False,
+        resources: dict[str, Any] | None = None,
+        run_as_user: str | None = None,
+        executor: str | None = None,
+        executor_config: dict[str, Any] | None = None,
+        doc: str | None = None,
+        doc_json: str | None = None,
+        doc_yaml: str | None = None,
+        doc_rst: str | None = None,
+        task_display_name: str | None = None,
+        logger_name: str | None = None,
+        allow_nested_operators: bool = True,
+        render_template_as_native_obj: bool | None = None,
     ) -> None:
         detached = dag_context.is_detached()
         if dag is None and not detached:
@@ -158,8 +183,29 @@ class BaseOperator(AbstractOperator):
                 "end_date": end_date,
                 "params": params,
                 "do_xcom_push": do_xcom_push,
+                "outlets": outlets,
+                "inlets": inlets,
+                "map_index_template": map_index_template,
+                "max_active_tis_per_dag": max_active_tis_per_dag,
+                "max_active_tis_per_dagrun": max_active_tis_per_dagrun,
+                "on_execute_callback": on_execute_callback,
+                "on_skipped_callback": on_skipped_callback,
             },
         )
+        # Airflow arguments accepted so DAG files run unchanged, kept on the task but not acted
+        # on (docs/airflow.md): Tandem sends no mail and has one executor and one user.
+        airflow_only = {
+            "email": email, "email_on_retry": email_on_retry, "email_on_failure": email_on_failure,
+            "ignore_first_depends_on_past": ignore_first_depends_on_past,
+            "wait_for_past_depends_before_skipping": wait_for_past_depends_before_skipping,
+            "wait_for_downstream": wait_for_downstream, "resources": resources, "run_as_user": run_as_user,
+            "executor": executor, "executor_config": executor_config, "doc": doc, "doc_json": doc_json,
+            "doc_yaml": doc_yaml, "doc_rst": doc_rst, "task_display_name": task_display_name,
+            "logger_name": logger_name, "allow_nested_operators": allow_nested_operators,
+            "render_template_as_native_obj": render_template_as_native_obj,
+        }
+        for name, value in airflow_only.items():
+            setattr(self, name, value)
 
     def _after_init(self) -> None:
         """Register in the DAG and infer dependencies from XComArgs in arguments."""
@@ -171,7 +217,7 @@ class BaseOperator(AbstractOperator):
             self.task_group.add(self)
         for field in self._reference_fields():
             for xcom_arg in iter_xcom_args(getattr(self, field, None)):
-                xcom_arg.operator.set_downstream(self)
+                xcom_arg.set_downstream(self)
 
     def _reference_fields(self) -> list[str]:
         fields = list(self.template_fields)

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tandem.sdk import macros as macros_module
+from tandem.sdk.assets import OutletEvents
 from tandem.sdk.params import validate_conf
 
 if TYPE_CHECKING:
     from tandem.sdk.abstractoperator import AbstractOperator
     from tandem.sdk.dag import DAG
 
+#: The type of the context dict (Airflow's ``Context``), for annotations in DAG files.
+Context = dict[str, Any]
 VariableGetter = Callable[[str], "str | None"]
 _MISSING: Any = object()
 
@@ -41,6 +45,26 @@ class _VariableValues:
 
     def __getitem__(self, name: str) -> Any:
         return self.get(name)
+
+
+class ConnectionAccessor:
+    """The ``conn`` context entry: ``conn.my_id.host`` / ``conn.get("my_id")``."""
+
+    def get(self, conn_id: str, default: Any = None) -> Any:
+        from tandem.exceptions import NotFound
+        from tandem.sdk.connection import Connection
+
+        try:
+            return Connection.get(conn_id)
+        except NotFound:
+            return default
+
+    def __getattr__(self, conn_id: str) -> Any:
+        if conn_id.startswith("__"):
+            raise AttributeError(conn_id)
+        from tandem.sdk.connection import Connection
+
+        return Connection.get(conn_id)
 
 
 class VariableAccessor:
@@ -83,7 +107,9 @@ def build_context(
     if params is None:
         declared = {**dag.params.serialize(), **_task_params(task)}
         params = validate_conf(declared, conf)
+    logical_date = as_pendulum(logical_date)
     ds = logical_date.strftime("%Y-%m-%d")
+    map_index = getattr(ti, "map_index", -1)
     return {
         "dag": dag,
         "task": task,
@@ -94,21 +120,61 @@ def build_context(
         "conf": conf,
         "params": params,
         "logical_date": logical_date,
-        "data_interval_start": data_interval_start if data_interval_start is not None else logical_date,
-        "data_interval_end": data_interval_end if data_interval_end is not None else logical_date,
+        "data_interval_start": as_pendulum(data_interval_start) if data_interval_start is not None else logical_date,
+        "data_interval_end": as_pendulum(data_interval_end) if data_interval_end is not None else logical_date,
         "ds": ds,
         "ds_nodash": ds.replace("-", ""),
         "ts": logical_date.isoformat(),
         "ts_nodash": logical_date.strftime("%Y%m%dT%H%M%S"),
         "ts_nodash_with_tz": logical_date.isoformat().replace("-", "").replace(":", ""),
         "try_number": getattr(ti, "try_number", None),
-        "map_index": getattr(ti, "map_index", -1),
+        "map_index": map_index,
+        "task_instance_key_str": f"{dag.dag_id}__{task.task_id}__{ds.replace('-', '')}",
         "var": VariableAccessor(variable_getter),
+        "conn": ConnectionAccessor(),
         "macros": _macros(macros),
+        "inlets": list(getattr(task, "inlets", [])),
+        "outlets": list(getattr(task, "outlets", [])),
+        "outlet_events": OutletEvents(),
+        "triggering_asset_events": {},
+        "expanded_ti_count": None,
+        "test_mode": False,
+        # Tandem does not look up the previous successful run for templates (see docs/airflow.md).
+        "prev_data_interval_start_success": None,
+        "prev_data_interval_end_success": None,
+        "prev_start_date_success": None,
+        "prev_end_date_success": None,
     }
+
+
+def as_pendulum(value: datetime) -> datetime:
+    """``value`` as a pendulum DateTime, which Airflow DAG code expects (``.add()``, ``.format()``)."""
+    import pendulum
+
+    return pendulum.instance(value)
 
 
 def _task_params(task: AbstractOperator) -> dict[str, Any]:
     from tandem.sdk.params import ParamsDict
 
     return ParamsDict(getattr(task, "params", None) or {}).serialize()
+
+
+_active: list[dict[str, Any]] = []
+
+
+@contextlib.contextmanager
+def current_context(context: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Make ``context`` what :func:`get_current_context` returns while a task executes."""
+    _active.append(context)
+    try:
+        yield context
+    finally:
+        _active.pop()
+
+
+def get_current_context() -> dict[str, Any]:
+    """The context of the task executing in this process (Airflow's ``get_current_context``)."""
+    if not _active:
+        raise RuntimeError("get_current_context() was called outside a running task")
+    return _active[-1]

@@ -20,6 +20,7 @@ from tandem.sdk.params import ParamsDict
 from tandem.sdk.schedule import Schedule, ScheduleArg, parse_schedule
 from tandem.sdk.source import caller_location
 from tandem.sdk.task_group import TaskGroup
+from tandem.sdk.timetable_specs import spec_timezone
 
 if TYPE_CHECKING:
     from tandem.sdk.abstractoperator import AbstractOperator
@@ -96,7 +97,9 @@ class DAG:
             raise self._error(f"unparsable schedule: {err}") from None
 
         self.default_args: dict[str, Any] = dict(default_args or {})
-        self.timezone = self._resolve_timezone(timezone, start_date or self.default_args.get("start_date"))
+        self.timezone = self._resolve_timezone(
+            timezone or spec_timezone(schedule), start_date or self.default_args.get("start_date")
+        )
         self.start_date = self._aware(start_date or self.default_args.get("start_date"), "start_date")
         self.end_date = self._aware(end_date or self.default_args.get("end_date"), "end_date")
         if self.schedule.kind != "none" and self.start_date is None:

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-ScheduleArg = str | timedelta | None
+# A string, timedelta or None; or a timetable object (``to_schedule()``) or an asset
+# expression (``to_asset_schedule()``), both passed through as Any.
+ScheduleArg = Any
 
 # Presets map to cron expressions; "@once" is handled separately (not periodic).
 CRON_PRESETS: dict[str, str] = {
@@ -26,7 +28,11 @@ CRON_PRESETS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Schedule:
-    """A validated schedule: ``kind`` is one of none, cron, timedelta, once."""
+    """A validated schedule: ``kind`` is one of none, cron, cron_trigger, timedelta, once, assets.
+
+    ``seconds`` is the period of ``timedelta`` and the data interval of ``cron_trigger``;
+    ``expr`` of ``assets`` is the asset condition (see :mod:`tandem.sdk.assets`).
+    """
 
     kind: str
     expr: str | None = None
@@ -38,6 +44,8 @@ class Schedule:
             return "None"
         if self.kind == "timedelta":
             return f"every {timedelta(seconds=self.seconds or 0)}"
+        if self.kind == "assets":
+            return f"on assets {self.expr}"
         return self.expr or ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -53,6 +61,14 @@ def parse_schedule(schedule: ScheduleArg) -> Schedule:
     """Validate ``schedule``; raises ValueError with a human-readable reason."""
     if schedule is None:
         return Schedule("none")
+    if hasattr(schedule, "to_schedule"):
+        return schedule.to_schedule()
+    if hasattr(schedule, "to_asset_schedule") or (
+        isinstance(schedule, (list, tuple)) and schedule and all(hasattr(a, "to_asset_schedule") for a in schedule)
+    ):
+        from tandem.sdk.assets import asset_schedule
+
+        return asset_schedule(schedule)
     if isinstance(schedule, timedelta):
         if schedule <= timedelta(0):
             raise ValueError(f"schedule interval must be positive, got {schedule}")

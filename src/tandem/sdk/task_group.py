@@ -8,6 +8,7 @@ links it to the group's roots.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Union
 
 from tandem.exceptions import DagDefinitionError
@@ -31,6 +32,8 @@ class TaskGroup(DependencyMixin):
     :param prefix_group_id: prefix member task ids with the group id (default True).
     :param parent_group: the enclosing group (default: the open ``with`` group or the root).
     :param dag: the DAG (default: the open ``with DAG``).
+    :param add_suffix_on_collision: take ``group_id__N`` when the id is taken (else an error).
+    :param ui_color, ui_fgcolor: accepted for Airflow compatibility.
     """
 
     def __init__(
@@ -42,11 +45,15 @@ class TaskGroup(DependencyMixin):
         parent_group: TaskGroup | None = None,
         dag: DAG | None = None,
         default_args: dict[str, Any] | None = None,
+        add_suffix_on_collision: bool = False,
+        ui_color: str = "CornflowerBlue",
+        ui_fgcolor: str = "#000",
     ) -> None:
         self.children: dict[str, Child] = {}
         self.tooltip = tooltip
         self.prefix_group_id = prefix_group_id
         self.default_args = dict(default_args or {})
+        self.ui_color, self.ui_fgcolor = ui_color, ui_fgcolor
         if group_id is None:  # the root group of a DAG, created by DAG itself
             self._group_id: str | None = None
             self.parent_group: TaskGroup | None = None
@@ -66,6 +73,9 @@ class TaskGroup(DependencyMixin):
         self._group_id = group_id
         assert self.parent_group is not None
         full_id = self.group_id
+        if add_suffix_on_collision:
+            self._group_id = self._free_label(group_id, dag)
+            full_id = self.group_id
         if full_id in dag.task_group.all_group_ids() or full_id in dag.task_dict:
             raise DagDefinitionError(
                 f"duplicate group id {full_id!r}",
@@ -74,6 +84,16 @@ class TaskGroup(DependencyMixin):
                 dag_id=dag.dag_id,
             )
         self.parent_group.children[full_id] = self  # type: ignore[index]
+
+    def _free_label(self, label: str, dag: DAG) -> str:
+        """``label``, or ``label__N`` with the next free N when a group already has the id."""
+        taken = dag.task_group.all_group_ids() | dag.task_dict.keys()
+        full = self.group_id
+        if full not in taken:
+            return label
+        pattern = re.compile(rf"^{re.escape(full or '')}__(\d+)$")
+        suffixes = [int(m.group(1)) for g in taken if (m := pattern.match(g))]
+        return f"{label}__{max(suffixes, default=0) + 1}"
 
     @property
     def group_id(self) -> str | None:

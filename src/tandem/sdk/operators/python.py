@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+from tandem.sdk.assets import Metadata
 from tandem.sdk.baseoperator import BaseOperator
 from tandem.sdk.callables import call_with_context
 
@@ -45,4 +47,11 @@ class PythonOperator(BaseOperator):
         return self.execute_callable(context)
 
     def execute_callable(self, context: dict[str, Any]) -> Any:
-        return call_with_context(self.python_callable, self.op_args, self.op_kwargs, context)
+        result = call_with_context(self.python_callable, self.op_args, self.op_kwargs, context)
+        if inspect.isgenerator(result):  # Airflow's way to attach Metadata to outlet assets
+            for item in result:
+                if not isinstance(item, Metadata):
+                    raise TypeError(f"task '{self.task_id}' yielded {item!r}; only Metadata may be yielded")
+                context["outlet_events"][item.asset].extra.update(item.extra)
+            return None
+        return result

@@ -1,0 +1,118 @@
+"""Assets: named data that tasks update (``outlets``) and DAGs can be scheduled on.
+
+``Asset("s3://bucket/key")`` names one; ``a & b`` (all of) and ``a | b`` (any of) combine
+them into the condition of ``DAG(schedule=...)``, serialized as a JSON-able tree:
+``{"asset": uri}``, ``{"all": [...]}`` or ``{"any": [...]}`` (a list schedule means all).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from tandem.sdk.schedule import Schedule
+
+
+class BaseAsset:
+    """Something a schedule condition can hold; combine with ``&`` and ``|``."""
+
+    def __and__(self, other: BaseAsset) -> AssetAll:
+        return AssetAll(self, other)
+
+    def __or__(self, other: BaseAsset) -> AssetAny:
+        return AssetAny(self, other)
+
+    def to_asset_schedule(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class Asset(BaseAsset):
+    """A named piece of data. ``name`` and ``uri`` default to each other; one is required.
+
+    :param group: a free-form category (Airflow's default ``"asset"``).
+    :param extra: JSON-able details kept with the asset.
+    """
+
+    def __init__(self, name: str | None = None, uri: str | None = None, *, group: str = "asset",
+                 extra: dict[str, Any] | None = None, watchers: list[Any] | None = None) -> None:
+        if not name and not uri:
+            raise TypeError("Asset() needs a name or a uri")
+        self.name: str = name or uri  # type: ignore[assignment]
+        self.uri: str = uri or name  # type: ignore[assignment]
+        self.group = group
+        self.extra = dict(extra or {})
+        if watchers:
+            raise NotImplementedError("Asset watchers (event-driven scheduling) are not supported by Tandem")
+
+    def to_asset_schedule(self) -> dict[str, Any]:
+        return {"asset": self.uri}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Asset) and (other.name, other.uri) == (self.name, self.uri)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.uri))
+
+    def __repr__(self) -> str:
+        return f"Asset(name={self.name!r}, uri={self.uri!r})"
+
+
+class AssetAlias(BaseAsset):
+    """A name resolved to assets at run time; Tandem accepts it as an outlet only."""
+
+    def __init__(self, name: str, group: str = "asset") -> None:
+        self.name, self.group = name, group
+
+    def to_asset_schedule(self) -> dict[str, Any]:
+        raise NotImplementedError("scheduling on an AssetAlias is not supported by Tandem")
+
+
+class AssetAll(BaseAsset):
+    """True once every member has been updated since the DAG's last asset-triggered run."""
+
+    def __init__(self, *objects: BaseAsset) -> None:
+        self.objects = list(objects)
+
+    def to_asset_schedule(self) -> dict[str, Any]:
+        return {"all": [o.to_asset_schedule() for o in self.objects]}
+
+
+class AssetAny(BaseAsset):
+    """True once any member has been updated since the DAG's last asset-triggered run."""
+
+    def __init__(self, *objects: BaseAsset) -> None:
+        self.objects = list(objects)
+
+    def to_asset_schedule(self) -> dict[str, Any]:
+        return {"any": [o.to_asset_schedule() for o in self.objects]}
+
+
+@dataclass
+class Metadata:
+    """Yielded by a task to attach ``extra`` to the event of one of its outlet assets."""
+
+    asset: Asset
+    extra: dict[str, Any]
+    alias: AssetAlias | None = None
+
+
+@dataclass
+class OutletEvent:
+    """``outlet_events[asset]``: set ``extra`` to attach details to the asset's update."""
+
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class OutletEvents(dict[Any, OutletEvent]):
+    """The ``outlet_events`` context entry: one :class:`OutletEvent` per asset, made on first use."""
+
+    def __missing__(self, key: Any) -> OutletEvent:
+        self[key] = event = OutletEvent()
+        return event
+
+
+def asset_schedule(schedule: Any) -> Schedule:
+    """The :class:`Schedule` for an asset, an ``&``/``|`` expression or a list (all of them)."""
+    condition = AssetAll(*schedule) if isinstance(schedule, (list, tuple)) else schedule
+    return Schedule("assets", expr=json.dumps(condition.to_asset_schedule(), sort_keys=True))
