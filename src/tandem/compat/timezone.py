@@ -22,7 +22,7 @@ def datetime(year: int, month: int, day: int, hour: int = 0, minute: int = 0, se
 def parse(text: str, timezone: dt.tzinfo | None = None) -> pendulum.DateTime:
     parsed = pendulum.parse(text, tz=timezone or utc, strict=False)
     if not isinstance(parsed, pendulum.DateTime):
-        raise ValueError(f"{text!r} is not a date and time")
+        raise TypeError(f"{text!r} is not a date and time")
     return parsed
 
 

@@ -19,7 +19,6 @@ from typing import Any
 from tandem.config import Settings, get_settings
 from tandem.db.session import session_scope
 from tandem.executors.workload import Workload
-from tandem.models.variable import get_variable_value
 from tandem.orchestration import RetryParams
 from tandem.runner.claim import Claim, claim_try, finish_try
 from tandem.runner.heartbeat import TryHeartbeat
@@ -177,6 +176,7 @@ def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Ou
             signal.signal(signal.SIGALRM, _raise_timeout)
             signal.setitimer(signal.ITIMER_REAL, timeout.total_seconds())
         try:
+            call_callbacks(task, "execute", prepared.context, log)
             with current_context(prepared.context):
                 result = task.execute(prepared.context)
         finally:
@@ -221,15 +221,11 @@ def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskI
     )
     task = task.unmap_for_index(workload.map_index, ti) if task.is_mapped else task.prepare_for_execution()
 
-    def variable_getter(name: str) -> str | None:
-        with session_scope() as session:
-            return get_variable_value(session, name)
-
     context = build_context(
         dag=dag, task=task, ti=ti, run_id=claimed.run_id, logical_date=claimed.logical_date,
         data_interval_start=claimed.data_interval_start, data_interval_end=claimed.data_interval_end,
         conf=claimed.conf, params=None,  # the DAG's params, the task's over them, the run's conf over both
-        variable_getter=variable_getter, dag_run=claimed,
+        dag_run=claimed,
     )
     task.resolve_xcom_args(context)
     task.render_template_fields(context)
@@ -248,11 +244,14 @@ def run_callbacks(prepared: Prepared | None, final: TaskInstanceState, log: TryL
     if prepared is None:
         return
     event = {TaskInstanceState.SUCCESS: "success", TaskInstanceState.FAILED: "failure",
-             TaskInstanceState.UP_FOR_RETRY: "retry"}.get(final)
-    if event is None:
-        return
-    for callback in prepared.task.callbacks_for(event):
+             TaskInstanceState.UP_FOR_RETRY: "retry", TaskInstanceState.SKIPPED: "skipped"}.get(final)
+    if event is not None:
+        call_callbacks(prepared.task, event, prepared.context, log)
+
+
+def call_callbacks(task: Any, event: str, context: dict[str, Any], log: TryLog) -> None:
+    for callback in task.callbacks_for(event):
         try:
-            callback(prepared.context)
+            callback(context)
         except Exception as e:  # a callback never changes the try's outcome
             log.line(f"on_{event}_callback raised {type(e).__name__}: {e}", "ERROR")

@@ -14,7 +14,6 @@ from tandem.config import Settings
 from tandem.db.session import session_scope
 from tandem.executors.workload import Workload
 from tandem.models import SerializedDagModel, TaskInstance, utcnow
-from tandem.models.variable import get_variable_value
 from tandem.orchestration import TiKey, transition_ti
 from tandem.runner.execute import run_workload
 from tandem.runner.runtime import RuntimeTaskInstance
@@ -52,13 +51,9 @@ def test_task(engine: Engine, dag_id: str, task_id: str, *, logical_date: dateti
     params = validate_conf({**(data.get("params") or {}), **task_params}, conf or {})
     set_secrets_backend(DatabaseSecrets(lambda: session_scope(engine)))
 
-    def variable_getter(name: str) -> str | None:
-        with session_scope(engine) as session:
-            return get_variable_value(session, name)
-
     context = build_context(dag=dag, task=task, ti=ti, run_id=run_id, logical_date=logical_date,
                             data_interval_start=interval.start, data_interval_end=interval.end, conf=conf or {},
-                            params=params, variable_getter=variable_getter)
+                            params=params)
     try:
         task.resolve_xcom_args(context)
         task.render_template_fields(context)

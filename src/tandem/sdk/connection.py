@@ -49,7 +49,7 @@ class Connection:
     def from_json(cls, value: str, conn_id: str | None = None) -> Connection:
         fields = json.loads(value)
         if not isinstance(fields, dict):
-            raise ValueError(f"connection {conn_id!r}: JSON must be an object")
+            raise TypeError(f"connection {conn_id!r}: JSON must be an object")
         fields.pop("conn_id", None)
         return cls(conn_id=conn_id, **fields)
 

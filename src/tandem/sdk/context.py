@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tandem.sdk import macros as macros_module
+from tandem.sdk import secrets
 from tandem.sdk.assets import OutletEvents
 from tandem.sdk.params import validate_conf
 
@@ -93,13 +94,14 @@ def build_context(
     data_interval_end: datetime | None,
     conf: dict[str, Any] | None,
     params: dict[str, Any] | None,
-    variable_getter: VariableGetter,
+    variable_getter: VariableGetter | None = None,
     macros: dict[str, Any] | None = None,
     dag_run: Any = None,
 ) -> dict[str, Any]:
     """Build the context for one task instance try.
 
-    ``params`` should be the run's validated params (``validate_conf`` on the
+    ``variable_getter`` defaults to :func:`tandem.sdk.secrets.get_variable` (the environment,
+    then the installed backend). ``params`` should be the run's validated params (``validate_conf`` on the
     serialized params and the run's conf); when None they are computed here from
     the DAG's and the task's params with ``conf`` merged over them.
     """
@@ -130,7 +132,7 @@ def build_context(
         "try_number": getattr(ti, "try_number", None),
         "map_index": map_index,
         "task_instance_key_str": f"{dag.dag_id}__{task.task_id}__{ds.replace('-', '')}",
-        "var": VariableAccessor(variable_getter),
+        "var": VariableAccessor(variable_getter or secrets.get_variable),
         "conn": ConnectionAccessor(),
         "macros": _macros(macros),
         "inlets": list(getattr(task, "inlets", [])),

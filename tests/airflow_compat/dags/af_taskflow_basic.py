@@ -1,7 +1,6 @@
 """TaskFlow: return values flow between tasks; multiple_outputs splits a dict."""
 
 import pendulum
-
 from airflow.sdk import dag, task
 
 
