@@ -26,7 +26,7 @@ CASES = sorted(p.stem for p in (HERE / "expected").glob("*.json"))
 
 def tandem_outcome(tmp_path: Path, dag_file: Path, dag_id: str) -> dict[str, Any]:
     home, dags = tmp_path / "home", tmp_path / "dags"
-    dags.mkdir(exist_ok=True)
+    dags.mkdir(parents=True, exist_ok=True)
     (dags / dag_file.name).write_bytes(dag_file.read_bytes())
     env = {
         **os.environ, **DAG_ENVIRONMENT,

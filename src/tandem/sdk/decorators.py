@@ -170,6 +170,14 @@ class _TaskFactory:
     def __call__(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
         return self.python(python_callable, **kwargs)
 
+    def __getattr__(self, name: str) -> Any:
+        # Airflow has more task flavours (virtualenv, docker, ...): name the missing one.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        import tandem
+
+        raise AttributeError(f"@task.{name} is not supported by Tandem {tandem.__version__} (see docs/airflow.md)")
+
 
 task = _TaskFactory()
 
