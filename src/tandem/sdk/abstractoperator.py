@@ -107,6 +107,7 @@ class AbstractOperator(DependencyMixin):
     is_setup: bool = False
     is_teardown: bool = False
     on_failure_fail_dagrun: bool = False
+    _wrapped_before: set[str]  # task ids before a ``with teardown:`` block
 
     def _init_node(
         self,
@@ -228,6 +229,24 @@ class AbstractOperator(DependencyMixin):
                 setup.as_setup()
                 setup.set_downstream(self)
         return self
+
+    def __enter__(self) -> AbstractOperator:
+        """``with teardown.as_teardown(setups=setup):`` wraps the tasks created in the block."""
+        if not self.is_teardown:
+            self._fail(f"task '{self.task_id}': only a teardown task can be used as a context manager")
+        self._wrapped_before = set(self._require_dag().task_dict)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        dag = self._require_dag()
+        added = {t: dag.task_dict[t] for t in dag.task_dict.keys() - self._wrapped_before if t != self.task_id}
+        setups = [dag.task_dict[t] for t in self.upstream_task_ids if dag.task_dict[t].is_setup]
+        for task in added.values():
+            if not task.upstream_task_ids & added.keys():
+                for setup in setups:
+                    setup.set_downstream(task)
+            if not task.downstream_task_ids & added.keys():
+                task.set_downstream(self)
 
     @property
     def upstream_list(self) -> list[AbstractOperator]:

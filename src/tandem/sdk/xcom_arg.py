@@ -91,6 +91,13 @@ class XComArg(Reference, DependencyMixin):
         self.operator.as_teardown(setups=setups, on_failure_fail_dagrun=on_failure_fail_dagrun)
         return self
 
+    def __enter__(self) -> XComArg:
+        self.operator.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.operator.__exit__(*exc)
+
 
 class LazyMapped(Sequence[Any]):
     """``values`` with ``functions`` applied on access, so one mapped instance computes one element."""

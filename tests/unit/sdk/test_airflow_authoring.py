@@ -204,3 +204,20 @@ def test_yielded_metadata_lands_in_outlet_events() -> None:
     assert (state, result) == ("success", None)
     assert context["outlet_events"][orders].extra == {"rows": 3}
     assert dag.get_task("produce").outlets == [orders]
+
+
+def test_teardown_as_context_manager_wraps_the_block() -> None:
+    with DAG("d", start_date=START) as dag:
+        @setup
+        def create() -> None: ...
+
+        @teardown
+        def delete() -> None: ...
+
+        @task
+        def work() -> None: ...
+
+        with create() >> delete():
+            work() >> work()
+    assert dag.get_task("work").upstream_task_ids == {"create"}
+    assert dag.get_task("delete").upstream_task_ids == {"create", "work__1"}
