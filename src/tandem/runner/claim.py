@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tandem.executors.workload import Workload
 from tandem.models import DagRun, SerializedDagModel, TaskInstance, TaskTry, XCom, utcnow
 from tandem.orchestration import RetryParams, TiKey, transition_ti
+from tandem.runner.assets import record_asset_events
 from tandem.state import TaskInstanceState
 
 
@@ -68,10 +69,12 @@ def finish_try(
     rendered_fields: dict[str, Any] | None = None,
     reason: str | None = None,
     allow_retry: bool = True,
+    asset_events: list[dict[str, Any]] | None = None,
 ) -> TaskInstanceState | None:
     """running -> new for this try, with its XComs, in one transaction; None if the CAS lost.
 
     A failure uses a retry left unless ``allow_retry`` is false (the task asked to fail for good).
+    ``asset_events`` (the task's outlet updates) are recorded only if the try succeeded.
     """
     now = utcnow()
     values: dict[str, Any] = {"end_date": now, "failure_reason": reason}
@@ -95,6 +98,8 @@ def finish_try(
             {"dag_id": key.dag_id, "run_id": key.run_id, "task_id": key.task_id, "map_index": key.map_index,
              "key": xkey, "value": value, "timestamp": now} for xkey, value in xcoms.items()
         ])
+    if asset_events and final == TaskInstanceState.SUCCESS:
+        record_asset_events(session, key, asset_events, now)
     close_try_record(session, key, workload.try_number, final, now)
     return final
 

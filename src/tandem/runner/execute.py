@@ -45,6 +45,8 @@ class Outcome:
     retry: RetryParams | None = None
     #: False when the task raised TaskFailed (Airflow's AirflowFailException): fail without retry.
     retry_allowed: bool = True
+    #: Updates of the task's outlet assets, recorded if the try succeeds: [{"uri", "extra"}].
+    asset_events: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -83,7 +85,8 @@ def finish_many(items: Sequence[tuple[Workload, Claim, Outcome]]) -> list[TaskIn
     with session_scope() as session:
         return [
             finish_try(session, w, o.state, start_date=c.start_date, retry=o.retry, xcoms=o.xcoms,
-                       rendered_fields=o.rendered, reason=o.reason, allow_retry=o.retry_allowed)
+                       rendered_fields=o.rendered, reason=o.reason, allow_retry=o.retry_allowed,
+                       asset_events=o.asset_events)
             for w, c, o in items
         ]
 
@@ -159,6 +162,7 @@ def execute_heartbeating(workload: Workload, claimed: Claim, log: TryLog,
 def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Outcome, Prepared | None]:
     """Run the task's code for a claimed try; never raises for anything the task does."""
     from tandem.exceptions import TaskFailed, TaskSkipped, TaskTimeout
+    from tandem.sdk.assets import outlet_updates
     from tandem.sdk.context import current_context
 
     previous_term = signal.signal(signal.SIGTERM, raise_terminated)
@@ -182,6 +186,7 @@ def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Ou
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         outcome.xcoms = {**ti.pushed, **(task.xcoms_to_push(result) if result is not None else {})}
+        outcome.asset_events = outlet_updates(task, prepared.context)
         outcome.state = TaskInstanceState.SUCCESS
     except TaskSkipped as e:
         outcome.xcoms = dict(ti.pushed) if ti else {}
@@ -207,6 +212,7 @@ def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Ou
 def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskInstance]:
     """Import the DAG file, pick the task (unmapped for this index), build and render its context."""
     from tandem.dag_processing.parser import load_dag
+    from tandem.runner.assets import read_triggering_events
     from tandem.runner.secrets import DatabaseSecrets
     from tandem.sdk.context import build_context
     from tandem.sdk.secrets import set_secrets_backend
@@ -220,12 +226,14 @@ def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskI
         mapped_tasks={t.task_id for t in dag.tasks if t.is_mapped}, session_factory=session_scope,
     )
     task = task.unmap_for_index(workload.map_index, ti) if task.is_mapped else task.prepare_for_execution()
+    with session_scope() as session:
+        triggering = read_triggering_events(session, workload.dag_id, workload.run_id)
 
     context = build_context(
         dag=dag, task=task, ti=ti, run_id=claimed.run_id, logical_date=claimed.logical_date,
         data_interval_start=claimed.data_interval_start, data_interval_end=claimed.data_interval_end,
         conf=claimed.conf, params=None,  # the DAG's params, the task's over them, the run's conf over both
-        dag_run=claimed,
+        dag_run=claimed, triggering_asset_events=triggering,
     )
     task.resolve_xcom_args(context)
     task.render_template_fields(context)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from tandem.exceptions import DagDefinitionError
 from tandem.sdk.dependency import DependencyMixin
@@ -230,7 +230,7 @@ class AbstractOperator(DependencyMixin):
                 setup.set_downstream(self)
         return self
 
-    def __enter__(self) -> AbstractOperator:
+    def __enter__(self) -> Self:
         """``with teardown.as_teardown(setups=setup):`` wraps the tasks created in the block."""
         if not self.is_teardown:
             self._fail(f"task '{self.task_id}': only a teardown task can be used as a context manager")

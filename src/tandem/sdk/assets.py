@@ -116,3 +116,40 @@ def asset_schedule(schedule: Any) -> Schedule:
     """The :class:`Schedule` for an asset, an ``&``/``|`` expression or a list (all of them)."""
     condition = AssetAll(*schedule) if isinstance(schedule, (list, tuple)) else schedule
     return Schedule("assets", expr=json.dumps(condition.to_asset_schedule(), sort_keys=True))
+
+
+def outlet_updates(task: Any, context: dict[str, Any]) -> list[dict[str, Any]]:
+    """The asset updates a successful task makes: one per ``Asset`` outlet, with its extra."""
+    events: OutletEvents = context.get("outlet_events") or OutletEvents()
+    return [
+        {"uri": asset.uri, "extra": dict(events[asset].extra) if asset in events else {}}
+        for asset in getattr(task, "outlets", [])
+        if isinstance(asset, Asset)
+    ]
+
+
+@dataclass(frozen=True)
+class AssetEventView:
+    """One update of an asset, as a triggered run's ``triggering_asset_events`` shows it."""
+
+    uri: str
+    extra: dict[str, Any]
+    timestamp: Any
+    source_dag_id: str | None = None
+    source_run_id: str | None = None
+    source_task_id: str | None = None
+    source_map_index: int = -1
+
+    @property
+    def asset(self) -> Asset:
+        return Asset(uri=self.uri)
+
+
+class TriggeringAssetEvents(dict[str, list[AssetEventView]]):
+    """``triggering_asset_events``: uri -> events; also indexed by the :class:`Asset` itself."""
+
+    def __getitem__(self, key: Any) -> list[AssetEventView]:
+        return super().__getitem__(key.uri if isinstance(key, Asset) else key)
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(key.uri if isinstance(key, Asset) else key)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tandem.sdk import macros as macros_module
 from tandem.sdk import secrets
-from tandem.sdk.assets import OutletEvents
+from tandem.sdk.assets import OutletEvents, TriggeringAssetEvents
 from tandem.sdk.params import validate_conf
 
 if TYPE_CHECKING:
@@ -97,6 +97,7 @@ def build_context(
     variable_getter: VariableGetter | None = None,
     macros: dict[str, Any] | None = None,
     dag_run: Any = None,
+    triggering_asset_events: TriggeringAssetEvents | None = None,
 ) -> dict[str, Any]:
     """Build the context for one task instance try.
 
@@ -138,7 +139,7 @@ def build_context(
         "inlets": list(getattr(task, "inlets", [])),
         "outlets": list(getattr(task, "outlets", [])),
         "outlet_events": OutletEvents(),
-        "triggering_asset_events": {},
+        "triggering_asset_events": triggering_asset_events or TriggeringAssetEvents(),
         "expanded_ti_count": None,
         "test_mode": False,
         # Tandem does not look up the previous successful run for templates (see docs/airflow.md).

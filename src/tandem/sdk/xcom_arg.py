@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Self, overload
 
 from tandem.sdk.dependency import DependencyMixin
 
@@ -91,7 +91,7 @@ class XComArg(Reference, DependencyMixin):
         self.operator.as_teardown(setups=setups, on_failure_fail_dagrun=on_failure_fail_dagrun)
         return self
 
-    def __enter__(self) -> XComArg:
+    def __enter__(self) -> Self:
         self.operator.__enter__()
         return self
 
