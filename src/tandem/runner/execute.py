@@ -182,7 +182,9 @@ def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Ou
         try:
             call_callbacks(task, "execute", prepared.context, log)
             with current_context(prepared.context):
+                task.pre_execute(prepared.context)
                 result = task.execute(prepared.context)
+                task.post_execute(prepared.context, result)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         outcome.xcoms = {**ti.pushed, **(task.xcoms_to_push(result) if result is not None else {})}

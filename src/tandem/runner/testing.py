@@ -58,7 +58,9 @@ def test_task(engine: Engine, dag_id: str, task_id: str, *, logical_date: dateti
         task.resolve_xcom_args(context)
         task.render_template_fields(context)
         with current_context(context):
+            task.pre_execute(context)
             result = task.execute(context)
+            task.post_execute(context, result)
     except TaskSkipped as e:
         print(f"Task skipped: {e}")
         return S.SKIPPED.value

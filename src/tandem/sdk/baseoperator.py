@@ -149,6 +149,10 @@ class BaseOperator(AbstractOperator):
         logger_name: str | None = None,
         allow_nested_operators: bool = True,
         render_template_as_native_obj: bool | None = None,
+        multiple_outputs: bool = False,
+        pre_execute: Callable[[dict[str, Any]], Any] | None = None,
+        post_execute: Callable[[dict[str, Any], Any], Any] | None = None,
+        sla: timedelta | None = None,
     ) -> None:
         detached = dag_context.is_detached()
         if dag is None and not detached:
@@ -202,10 +206,13 @@ class BaseOperator(AbstractOperator):
             "executor": executor, "executor_config": executor_config, "doc": doc, "doc_json": doc_json,
             "doc_yaml": doc_yaml, "doc_rst": doc_rst, "task_display_name": task_display_name,
             "logger_name": logger_name, "allow_nested_operators": allow_nested_operators,
-            "render_template_as_native_obj": render_template_as_native_obj,
+            "render_template_as_native_obj": render_template_as_native_obj, "sla": sla,
         }
         for name, value in airflow_only.items():
             setattr(self, name, value)
+        self.multiple_outputs = multiple_outputs
+        self._pre_execute_hook = pre_execute
+        self._post_execute_hook = post_execute
 
     def _after_init(self) -> None:
         """Register in the DAG and infer dependencies from XComArgs in arguments."""
@@ -259,6 +266,16 @@ class BaseOperator(AbstractOperator):
             if value is not None:
                 setattr(self, field, render_value(value, context, env, self.template_ext))
         return self
+
+    def pre_execute(self, context: dict[str, Any]) -> None:
+        """Run right before :meth:`execute` (calls the ``pre_execute`` argument, if any)."""
+        if self._pre_execute_hook is not None:
+            self._pre_execute_hook(context)
+
+    def post_execute(self, context: dict[str, Any], result: Any = None) -> None:
+        """Run right after a successful :meth:`execute` (calls the ``post_execute`` argument)."""
+        if self._post_execute_hook is not None:
+            self._post_execute_hook(context, result)
 
     def execute(self, context: dict[str, Any]) -> Any:
         """Do the work; the return value is pushed as the ``return_value`` XCom."""

@@ -1,4 +1,4 @@
-"""``@task`` and its variants (``@task.branch``, ``@task.short_circuit``, ``@task.bash``).
+"""``@task`` and its variants (``@task.branch``, ``@task.short_circuit``, ``@task.bash``, ...).
 
 Calling a decorated function inside a DAG creates a task and returns an
 :class:`~tandem.sdk.xcom_arg.XComArg` for its result; XComArgs among the call's
@@ -17,9 +17,13 @@ from tandem.sdk import dag_context
 from tandem.sdk.mapped import KWARGS, MappedOperator, OperatorPartial
 from tandem.sdk.operators.decorated import (
     DecoratedBashOperator,
+    DecoratedBranchExternalPythonOperator,
     DecoratedBranchOperator,
+    DecoratedBranchVirtualenvOperator,
+    DecoratedExternalPythonOperator,
     DecoratedPythonOperator,
     DecoratedShortCircuitOperator,
+    DecoratedVirtualenvOperator,
 )
 from tandem.sdk.sensors.python import DecoratedSensorOperator
 from tandem.sdk.source import caller_location
@@ -166,6 +170,10 @@ class _TaskFactory:
     short_circuit = staticmethod(_decorator(DecoratedShortCircuitOperator))
     bash = staticmethod(_decorator(DecoratedBashOperator))
     sensor = staticmethod(_decorator(DecoratedSensorOperator))
+    virtualenv = staticmethod(_decorator(DecoratedVirtualenvOperator))
+    external_python = staticmethod(_decorator(DecoratedExternalPythonOperator))
+    branch_virtualenv = staticmethod(_decorator(DecoratedBranchVirtualenvOperator))
+    branch_external_python = staticmethod(_decorator(DecoratedBranchExternalPythonOperator))
 
     def __call__(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
         return self.python(python_callable, **kwargs)

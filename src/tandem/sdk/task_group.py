@@ -48,12 +48,15 @@ class TaskGroup(DependencyMixin):
         add_suffix_on_collision: bool = False,
         ui_color: str = "CornflowerBlue",
         ui_fgcolor: str = "#000",
+        group_display_name: str | None = None,
+        doc_md: str | None = None,
     ) -> None:
         self.children: dict[str, Child] = {}
         self.tooltip = tooltip
         self.prefix_group_id = prefix_group_id
         self.default_args = dict(default_args or {})
         self.ui_color, self.ui_fgcolor = ui_color, ui_fgcolor
+        self.group_display_name, self.doc_md = group_display_name, doc_md
         if group_id is None:  # the root group of a DAG, created by DAG itself
             self._group_id: str | None = None
             self.parent_group: TaskGroup | None = None

@@ -29,13 +29,19 @@ def jinja_environment(dag: DAG | None) -> jinja2.Environment:
         if dag.fileloc and os.path.exists(dag.fileloc):
             searchpath.append(os.path.dirname(os.path.abspath(dag.fileloc)))
         searchpath.extend(dag.template_searchpath)
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(searchpath or [os.getcwd()]),
-        undefined=(dag.template_undefined if dag is not None else None) or jinja2.Undefined,
+    import jinja2.nativetypes
+
+    native = dag is not None and dag.render_template_as_native_obj
+    environment_class = jinja2.nativetypes.NativeEnvironment if native else jinja2.Environment
+    options: dict[str, Any] = {
+        "loader": jinja2.FileSystemLoader(searchpath or [os.getcwd()]),
+        "undefined": (dag.template_undefined if dag is not None else None) or jinja2.Undefined,
         # Scripts rendered from files must keep their final newline.
-        keep_trailing_newline=True,
-        cache_size=0,
-    )
+        "keep_trailing_newline": True,
+        "cache_size": 0,
+        **(dag.jinja_environment_kwargs if dag is not None else {}),
+    }
+    env = environment_class(**options)
     if dag is not None:
         env.globals.update(dag.user_defined_macros)
         env.filters.update(dag.user_defined_filters)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from tandem.sdk.baseoperator import BaseOperator
 from tandem.sdk.operators.python import PythonOperator
 
 BRANCH_XCOM_KEY = "branch_followed"
@@ -40,6 +41,18 @@ class BranchMixin:
                 f"(direct downstream: {sorted(self.downstream_task_ids)})"
             )
         context["ti"].xcom_push(key=BRANCH_XCOM_KEY, value=chosen)
+        return chosen
+
+
+class BaseBranchOperator(BranchMixin, BaseOperator):
+    """A branch whose choice is :meth:`choose_branch`; subclasses implement it."""
+
+    def choose_branch(self, context: dict[str, Any]) -> str | Iterable[str] | None:
+        raise NotImplementedError(f"{type(self).__name__} must implement choose_branch()")
+
+    def execute(self, context: dict[str, Any]) -> Any:
+        chosen = self.choose_branch(context)
+        self.follow_branches(context, chosen)
         return chosen
 
 

@@ -20,6 +20,7 @@ class PythonOperator(BaseOperator):
     :param python_callable: the function to run.
     :param op_args, op_kwargs: arguments (templated; may contain XComArgs).
     :param templates_dict: a templated dict made available as ``templates_dict`` in the context.
+    :param templates_exts: file endings that make a ``templates_dict`` value a template file.
     """
 
     template_fields: ClassVar[Sequence[str]] = ("templates_dict", "op_args", "op_kwargs")
@@ -32,9 +33,14 @@ class PythonOperator(BaseOperator):
         op_args: Sequence[Any] | None = None,
         op_kwargs: dict[str, Any] | None = None,
         templates_dict: dict[str, Any] | None = None,
+        templates_exts: list[str] | None = None,
+        show_return_value_in_logs: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if templates_exts is not None:  # files with these endings in templates_dict are templates
+            self.template_ext = tuple(templates_exts)  # type: ignore[misc]
+        self.show_return_value_in_logs = show_return_value_in_logs
         if not callable(python_callable):
             self._fail(f"task '{self.task_id}': python_callable must be callable, got {python_callable!r}")
         self.python_callable = python_callable

@@ -48,6 +48,7 @@ class BaseSensorOperator(BaseOperator):
     :param max_wait: cap on the wait between pokes with ``exponential_backoff``.
     :param silent_fail: an exception raised by ``poke`` counts as "not yet" (logged).
     :param never_fail: an exception or a timeout skips the task instead of failing it.
+    :param deferrable: accepted for Airflow compatibility; the sensor pokes instead.
     """
 
     ui_color = "#e6f1f2"
@@ -63,9 +64,11 @@ class BaseSensorOperator(BaseOperator):
         max_wait: timedelta | float | None = None,
         silent_fail: bool = False,
         never_fail: bool = False,
+        deferrable: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.deferrable = deferrable  # accepted: Tandem pokes where Airflow would defer
         if mode not in MODES:
             self._fail(f"task '{self.task_id}': mode must be one of {MODES}, got {mode!r}")
         if soft_fail and never_fail:

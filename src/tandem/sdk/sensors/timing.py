@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, ClassVar
 
 from tandem.sdk.sensors.base import BaseSensorOperator
@@ -12,9 +12,10 @@ from tandem.sdk.sensors.base import BaseSensorOperator
 class TimeDeltaSensor(BaseSensorOperator):
     """Wait until ``delta`` after the run's data interval end (its logical date for manual runs)."""
 
-    def __init__(self, *, delta: timedelta, **kwargs: Any) -> None:
+    def __init__(self, *, delta: timedelta, end_from_trigger: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.delta = delta
+        self.end_from_trigger = end_from_trigger  # accepted: there is no trigger to end from
 
     def poke(self, context: dict[str, Any]) -> bool:
         base = context.get("data_interval_end") or context["logical_date"]
@@ -39,3 +40,31 @@ class DateTimeSensor(BaseSensorOperator):
         if target.tzinfo is None:
             target = target.replace(tzinfo=UTC)
         return datetime.now(UTC) >= target
+
+
+class TimeSensor(BaseSensorOperator):
+    """Wait until the time of day ``target_time`` (in the DAG's time zone) today."""
+
+    def __init__(self, *, target_time: time, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.target_time = target_time
+
+    def poke(self, context: dict[str, Any]) -> bool:
+        now = datetime.now(context["dag"].timezone)
+        return now.time().replace(tzinfo=None) >= self.target_time.replace(tzinfo=None)
+
+
+class DayOfWeekSensor(BaseSensorOperator):
+    """Wait until the week day is one of ``week_day`` (now, or the logical date's)."""
+
+    def __init__(self, *, week_day: str | Iterable[str], use_task_logical_date: bool = False, **kwargs: Any) -> None:
+        from tandem.sdk.operators.calendar import WeekDay
+
+        super().__init__(**kwargs)
+        self.week_day = week_day
+        self.days = WeekDay.convert(week_day)
+        self.use_task_logical_date = use_task_logical_date
+
+    def poke(self, context: dict[str, Any]) -> bool:
+        moment = context["logical_date"] if self.use_task_logical_date else datetime.now(context["dag"].timezone)
+        return moment.isoweekday() in self.days

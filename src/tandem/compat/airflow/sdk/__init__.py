@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tandem.compat.settings import conf
 from tandem.sdk.assets import Asset, AssetAlias, AssetAll, AssetAny, Metadata
 from tandem.sdk.baseoperator import BaseOperator
 from tandem.sdk.connection import BaseHook, Connection
@@ -10,11 +11,17 @@ from tandem.sdk.dag import DAG
 from tandem.sdk.dag_decorator import dag
 from tandem.sdk.decorators import setup, task, teardown
 from tandem.sdk.dependency import EdgeModifier, Label, chain, chain_linear, cross_downstream
+from tandem.sdk.operators.branch import BaseBranchOperator
+from tandem.sdk.operators.branch import BranchMixin as BranchMixIn
 from tandem.sdk.params import Param, ParamsDict
 from tandem.sdk.sensors.base import BaseSensorOperator, PokeReturnValue
 from tandem.sdk.task_group import TaskGroup
 from tandem.sdk.task_group_decorator import task_group
-from tandem.sdk.timetable_specs import CronDataIntervalTimetable, CronTriggerTimetable, DeltaDataIntervalTimetable
+from tandem.sdk.timetable_specs import (
+    CronDataIntervalTimetable,
+    CronTriggerTimetable,
+    DeltaDataIntervalTimetable,
+)
 from tandem.sdk.trigger_rule import TriggerRule
 from tandem.sdk.variable import Variable
 from tandem.sdk.xcom_arg import XComArg
@@ -23,9 +30,41 @@ from tandem.state import DagRunState, TaskInstanceState
 __version__ = "3.3.2"
 
 __all__ = [
-    "DAG", "Asset", "AssetAlias", "AssetAll", "AssetAny", "BaseHook", "BaseOperator", "BaseSensorOperator",
-    "Connection", "Context", "CronDataIntervalTimetable", "CronTriggerTimetable", "DagRunState",
-    "DeltaDataIntervalTimetable", "EdgeModifier", "Label", "Metadata", "Param", "ParamsDict", "PokeReturnValue",
-    "TaskGroup", "TaskInstanceState", "TriggerRule", "Variable", "XComArg", "chain", "chain_linear",
-    "cross_downstream", "dag", "get_current_context", "setup", "task", "task_group", "teardown",
+    "DAG",
+    "Asset",
+    "AssetAlias",
+    "AssetAll",
+    "AssetAny",
+    "BaseBranchOperator",
+    "BaseHook",
+    "BaseOperator",
+    "BaseSensorOperator",
+    "BranchMixIn",
+    "Connection",
+    "Context",
+    "CronDataIntervalTimetable",
+    "CronTriggerTimetable",
+    "DagRunState",
+    "DeltaDataIntervalTimetable",
+    "EdgeModifier",
+    "Label",
+    "Metadata",
+    "Param",
+    "ParamsDict",
+    "PokeReturnValue",
+    "TaskGroup",
+    "TaskInstanceState",
+    "TriggerRule",
+    "Variable",
+    "XComArg",
+    "chain",
+    "chain_linear",
+    "conf",
+    "cross_downstream",
+    "dag",
+    "get_current_context",
+    "setup",
+    "task",
+    "task_group",
+    "teardown",
 ]
