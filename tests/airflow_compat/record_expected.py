@@ -51,31 +51,38 @@ def dag_ids(env: dict[str, str], path: Path) -> list[str]:
 
 
 def record(path: Path, template_db: Path) -> dict[str, dict[str, object]]:
-    outcomes: dict[str, dict[str, object]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        dags = Path(tmp) / "dags"
+        dags.mkdir()
+        shutil.copy(path, dags)
+        ids = dag_ids(airflow_env(Path(tmp), dags), dags / path.name)
+    return {dag_id: record_dag(path, dag_id, template_db) for dag_id in ids}
+
+
+def record_dag(path: Path, dag_id: str, template_db: Path) -> dict[str, object]:
+    """Run one DAG in a fresh AIRFLOW_HOME (as the Tandem side runs each in a fresh TANDEM_HOME)."""
     with tempfile.TemporaryDirectory() as tmp:
         home, dags = Path(tmp), Path(tmp) / "dags"
         dags.mkdir()
         shutil.copy(path, dags)
         shutil.copy(template_db, home / "airflow.db")
-        env = airflow_env(home, dags)
-        for dag_id in dag_ids(env, dags / path.name):
-            run = subprocess.run([str(AIRFLOW), "dags", "test", dag_id], env=env, capture_output=True, text=True,
-                                 check=False)
-            db = sqlite3.connect(home / "airflow.db")
-            found = db.execute("SELECT state FROM dag_run WHERE dag_id = ?", (dag_id,)).fetchone()
+        run = subprocess.run([str(AIRFLOW), "dags", "test", dag_id], env=airflow_env(home, dags),
+                             capture_output=True, text=True, check=False)
+        db = sqlite3.connect(home / "airflow.db")
+        try:
+            found = db.execute("SELECT state, run_id FROM dag_run WHERE dag_id = ? AND run_type = 'manual' "
+                               "ORDER BY id DESC", (dag_id,)).fetchone()
             if found is None:
                 raise RuntimeError(f"airflow dags test {dag_id} made no run:\n{run.stdout[-3000:]}{run.stderr[-3000:]}")
-            (state,) = found
+            state, run_id = found
             rows = db.execute(
-                "SELECT task_id, map_index, state, try_number FROM task_instance WHERE dag_id = ? "
-                "ORDER BY task_id, map_index", (dag_id,),
+                "SELECT task_id, map_index, state, try_number FROM task_instance WHERE dag_id = ? AND run_id = ? "
+                "ORDER BY task_id, map_index", (dag_id, run_id),
             ).fetchall()
+        finally:
             db.close()
-            outcomes[dag_id] = {
-                "state": state,
-                "tasks": [{"task_id": t, "map_index": m, "state": s, "try_number": n} for t, m, s, n in rows],
-            }
-    return outcomes
+    return {"state": state, "tasks": [{"task_id": t, "map_index": m, "state": s, "try_number": n}
+                                      for t, m, s, n in rows]}
 
 
 def migrated_database(folder: Path) -> Path:

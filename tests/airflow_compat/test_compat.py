@@ -40,10 +40,12 @@ def tandem_outcome(tmp_path: Path, dag_file: Path, dag_id: str) -> dict[str, Any
     assert result.returncode in (0, 3), result.stderr[-3000:]  # 3: the run failed
     db = sqlite3.connect(home / "tandem.db")
     try:
-        (state,) = db.execute("SELECT state FROM dag_run WHERE dag_id = ?", (dag_id,)).fetchone()
+        # The run `dags test` made (a DAG file may also trigger other runs).
+        state, run_id = db.execute("SELECT state, run_id FROM dag_run WHERE dag_id = ? AND run_id LIKE 'test\\_\\_%' "
+                                   "ESCAPE '\\'", (dag_id,)).fetchone()
         rows = db.execute(
-            "SELECT task_id, map_index, state, try_number FROM task_instance WHERE dag_id = ? "
-            "ORDER BY task_id, map_index", (dag_id,),
+            "SELECT task_id, map_index, state, try_number FROM task_instance WHERE dag_id = ? AND run_id = ? "
+            "ORDER BY task_id, map_index", (dag_id, run_id),
         ).fetchall()
     finally:
         db.close()

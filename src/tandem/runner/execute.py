@@ -215,11 +215,14 @@ def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskI
     """Import the DAG file, pick the task (unmapped for this index), build and render its context."""
     from tandem.dag_processing.parser import load_dag
     from tandem.runner.assets import read_triggering_events
+    from tandem.runner.other_dags import DatabaseOtherDags
     from tandem.runner.secrets import DatabaseSecrets
     from tandem.sdk.context import build_context
+    from tandem.sdk.other_dags import set_other_dags_backend
     from tandem.sdk.secrets import set_secrets_backend
 
     set_secrets_backend(DatabaseSecrets(session_scope))
+    set_other_dags_backend(DatabaseOtherDags(session_scope))
     dag = load_dag(workload.fileloc, workload.dag_id)
     task: Any = dag.get_task(workload.task_id)
     ti = RuntimeTaskInstance(

@@ -25,8 +25,10 @@ def test_task(engine: Engine, dag_id: str, task_id: str, *, logical_date: dateti
     """Run one task here, ignoring dependencies and recording nothing; return how it ended."""
     from tandem.dag_processing.parser import load_dag
     from tandem.exceptions import TaskSkipped
+    from tandem.runner.other_dags import DatabaseOtherDags
     from tandem.runner.secrets import DatabaseSecrets
     from tandem.sdk.context import build_context, current_context
+    from tandem.sdk.other_dags import set_other_dags_backend
     from tandem.sdk.params import validate_conf
     from tandem.sdk.secrets import set_secrets_backend
     from tandem.sdk.timetables import timetable_for
@@ -50,6 +52,7 @@ def test_task(engine: Engine, dag_id: str, task_id: str, *, logical_date: dateti
     task_params = next(t.get("params") or {} for t in data["tasks"] if t["task_id"] == task_id)
     params = validate_conf({**(data.get("params") or {}), **task_params}, conf or {})
     set_secrets_backend(DatabaseSecrets(lambda: session_scope(engine)))
+    set_other_dags_backend(DatabaseOtherDags(lambda: session_scope(engine)))
 
     context = build_context(dag=dag, task=task, ti=ti, run_id=run_id, logical_date=logical_date,
                             data_interval_start=interval.start, data_interval_end=interval.end, conf=conf or {},

@@ -1,0 +1,52 @@
+"""Tasks acting on other DAGs' runs: TriggerDagRunOperator and ExternalTaskSensor, through the runner."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from tandem.db.session import session_scope
+from tandem.models import DagRun, XCom
+from tests.fixtures.scheduler import Harness
+
+DAGS = """
+from tandem.sdk.operators.trigger_dagrun import TriggerDagRunOperator
+from tandem.sdk.sensors.external_task import ExternalTaskSensor
+
+with DAG("target", schedule=None, start_date=datetime(2024, 1, 1)):
+    EmptyOperator(task_id="work")
+
+with DAG("controller", schedule=None, start_date=datetime(2024, 1, 1)):
+    TriggerDagRunOperator(task_id="trigger", trigger_dag_id="target", conf={"n": 1},
+                          trigger_run_id="from_{{ ds_nodash }}", logical_date="2024-05-01T00:00:00+00:00")
+    TriggerDagRunOperator(task_id="again", trigger_dag_id="target", trigger_run_id="from_{{ ds_nodash }}",
+                          logical_date="2024-05-02T00:00:00+00:00", skip_when_already_exists=True)
+
+with DAG("watcher", schedule=None, start_date=datetime(2024, 1, 1)):
+    ExternalTaskSensor(task_id="wait", external_dag_id="target", external_task_id="work", poke_interval=0.1,
+                       timeout=5)
+"""
+
+
+def test_trigger_creates_the_run_once(harness: Harness) -> None:
+    harness.add_dag("cross", DAGS)
+    scheduler = harness.scheduler()
+    run_id = harness.trigger("controller", scheduler, logical_date=datetime(2024, 6, 1, tzinfo=UTC))
+    assert harness.drive(scheduler, "controller", run_id) == "success"
+    assert harness.states("controller", run_id) == {"trigger": "success", "again": "skipped"}
+    with session_scope(harness.engine) as session:
+        run = session.execute(sa.select(DagRun).where(DagRun.dag_id == "target")).scalar_one()
+        pushed = session.execute(sa.select(XCom.value).where(XCom.task_id == "trigger")).scalar_one()
+    assert (run.run_id, run.conf, run.run_type) == ("from_20240601", {"n": 1}, "manual")
+    assert pushed == "from_20240601"
+
+
+def test_external_sensor_sees_the_other_dags_task_at_the_same_logical_date(harness: Harness) -> None:
+    harness.add_dag("cross", DAGS)
+    scheduler = harness.scheduler()
+    when = datetime(2024, 6, 1, tzinfo=UTC)
+    target_run = harness.trigger("target", scheduler, logical_date=when)
+    assert harness.drive(scheduler, "target", target_run) == "success"
+    watcher_run = harness.trigger("watcher", scheduler, logical_date=when)
+    assert harness.drive(scheduler, "watcher", watcher_run) == "success"
