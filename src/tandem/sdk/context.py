@@ -98,13 +98,16 @@ def build_context(
     macros: dict[str, Any] | None = None,
     dag_run: Any = None,
     triggering_asset_events: TriggeringAssetEvents | None = None,
+    previous_success: Any = None,
 ) -> dict[str, Any]:
     """Build the context for one task instance try.
 
     ``variable_getter`` defaults to :func:`tandem.sdk.secrets.get_variable` (the environment,
     then the installed backend). ``params`` should be the run's validated params (``validate_conf`` on the
     serialized params and the run's conf); when None they are computed here from
-    the DAG's and the task's params with ``conf`` merged over them.
+    the DAG's and the task's params with ``conf`` merged over them. ``previous_success`` is the
+    DAG's last successful run before this one (with ``data_interval_start/end``, ``start_date``,
+    ``end_date``), for the ``prev_*_success`` entries.
     """
     conf = dict(conf or {})
     if params is None:
@@ -142,12 +145,13 @@ def build_context(
         "triggering_asset_events": triggering_asset_events or TriggeringAssetEvents(),
         "expanded_ti_count": None,
         "test_mode": False,
-        # Tandem does not look up the previous successful run for templates (see docs/airflow.md).
-        "prev_data_interval_start_success": None,
-        "prev_data_interval_end_success": None,
-        "prev_start_date_success": None,
-        "prev_end_date_success": None,
+        **{f"prev_{name}_success": _pendulum_or_none(getattr(previous_success, name, None))
+           for name in ("data_interval_start", "data_interval_end", "start_date", "end_date")},
     }
+
+
+def _pendulum_or_none(value: datetime | None) -> datetime | None:
+    return as_pendulum(value) if value is not None else None
 
 
 def as_pendulum(value: datetime) -> datetime:

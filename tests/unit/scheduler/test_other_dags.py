@@ -50,3 +50,22 @@ def test_external_sensor_sees_the_other_dags_task_at_the_same_logical_date(harne
     assert harness.drive(scheduler, "target", target_run) == "success"
     watcher_run = harness.trigger("watcher", scheduler, logical_date=when)
     assert harness.drive(scheduler, "watcher", watcher_run) == "success"
+
+
+def test_the_context_knows_the_previous_successful_run(harness: Harness) -> None:
+    harness.add_dag("prev", """
+with DAG("prev", schedule=None, start_date=datetime(2024, 1, 1)):
+    @task
+    def check(prev_data_interval_start_success=None, prev_start_date_success=None, dag_run=None):
+        if dag_run.run_id == "first":
+            assert prev_start_date_success is None
+        else:
+            assert prev_data_interval_start_success.year == 2024, prev_data_interval_start_success
+            assert prev_start_date_success is not None
+    check()
+""")
+    scheduler = harness.scheduler()
+    first = harness.trigger("prev", scheduler, run_id="first", logical_date=datetime(2024, 6, 1, tzinfo=UTC))
+    assert harness.drive(scheduler, "prev", first) == "success"
+    second = harness.trigger("prev", scheduler, run_id="second", logical_date=datetime(2024, 6, 2, tzinfo=UTC))
+    assert harness.drive(scheduler, "prev", second) == "success"
