@@ -258,6 +258,10 @@ class BaseOperator(AbstractOperator):
             if value is not None:
                 setattr(self, field, resolve_references(value, context))
 
+    def render_template(self, content: Any, context: dict[str, Any], jinja_env: Any = None) -> Any:
+        """``content`` (a string, file name with a ``template_ext`` ending, or container) rendered."""
+        return render_value(content, context, jinja_env or jinja_environment(self.dag), self.template_ext)
+
     def render_template_fields(self, context: dict[str, Any], jinja_env: Any = None) -> BaseOperator:
         """Render every field in ``template_fields`` in place; returns ``self``."""
         env = jinja_env or jinja_environment(self.dag)

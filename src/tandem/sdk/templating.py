@@ -35,7 +35,8 @@ def jinja_environment(dag: DAG | None) -> jinja2.Environment:
     environment_class = jinja2.nativetypes.NativeEnvironment if native else jinja2.Environment
     options: dict[str, Any] = {
         "loader": jinja2.FileSystemLoader(searchpath or [os.getcwd()]),
-        "undefined": (dag.template_undefined if dag is not None else None) or jinja2.Undefined,
+        # StrictUndefined, as Airflow: a typo in a template fails the task instead of rendering "".
+        "undefined": (dag.template_undefined if dag is not None else None) or jinja2.StrictUndefined,
         # Scripts rendered from files must keep their final newline.
         "keep_trailing_newline": True,
         "cache_size": 0,
