@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tandem.models import AssetEvent, AssetEventDagRun
 from tandem.orchestration import TiKey
-from tandem.sdk.assets import AssetEventView, TriggeringAssetEvents
+from tandem.sdk.assets import AssetEventView, AssetEvents
 
 
 def record_asset_events(session: Session, key: TiKey, updates: list[dict[str, Any]], now: datetime) -> None:
@@ -22,12 +23,25 @@ def record_asset_events(session: Session, key: TiKey, updates: list[dict[str, An
     ])
 
 
-def read_triggering_events(session: Session, dag_id: str, run_id: str) -> TriggeringAssetEvents:
-    rows = session.execute(
+def read_triggering_events(session: Session, dag_id: str, run_id: str) -> AssetEvents:
+    """The events that triggered the run (its ``triggering_asset_events``)."""
+    return _grouped(session.execute(
         sa.select(AssetEvent).join(AssetEventDagRun, AssetEventDagRun.event_id == AssetEvent.id)
         .where(AssetEventDagRun.dag_id == dag_id, AssetEventDagRun.run_id == run_id).order_by(AssetEvent.id)
-    ).scalars()
-    events = TriggeringAssetEvents()
+    ).scalars())
+
+
+def read_inlet_events(session: Session, uris: list[str]) -> AssetEvents:
+    """Every event of these assets, oldest first (the task's ``inlet_events``)."""
+    events = _grouped(session.execute(
+        sa.select(AssetEvent).where(AssetEvent.uri.in_(uris)).order_by(AssetEvent.id)).scalars()) if uris else AssetEvents()
+    for uri in uris:
+        events.setdefault(uri, [])
+    return events
+
+
+def _grouped(rows: Iterable[AssetEvent]) -> AssetEvents:
+    events = AssetEvents()
     for row in rows:
         events.setdefault(row.uri, []).append(AssetEventView(
             uri=row.uri, extra=row.extra or {}, timestamp=row.timestamp, source_dag_id=row.source_dag_id,

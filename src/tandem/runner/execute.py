@@ -214,9 +214,10 @@ def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Ou
 def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskInstance]:
     """Import the DAG file, pick the task (unmapped for this index), build and render its context."""
     from tandem.dag_processing.parser import load_dag
-    from tandem.runner.assets import read_triggering_events
+    from tandem.runner.assets import read_inlet_events, read_triggering_events
     from tandem.runner.other_dags import DatabaseOtherDags, read_previous_success
     from tandem.runner.secrets import DatabaseSecrets
+    from tandem.sdk.assets import Asset
     from tandem.sdk.context import build_context
     from tandem.sdk.other_dags import set_other_dags_backend
     from tandem.sdk.secrets import set_secrets_backend
@@ -233,13 +234,14 @@ def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskI
     task = task.unmap_for_index(workload.map_index, ti) if task.is_mapped else task.prepare_for_execution()
     with session_scope() as session:
         triggering = read_triggering_events(session, workload.dag_id, workload.run_id)
+        inlets = read_inlet_events(session, [a.uri for a in task.inlets if isinstance(a, Asset)])
         previous = read_previous_success(session, workload.dag_id, claimed.logical_date)
 
     context = build_context(
         dag=dag, task=task, ti=ti, run_id=claimed.run_id, logical_date=claimed.logical_date,
         data_interval_start=claimed.data_interval_start, data_interval_end=claimed.data_interval_end,
         conf=claimed.conf, params=None,  # the DAG's params, the task's over them, the run's conf over both
-        dag_run=claimed, triggering_asset_events=triggering, previous_success=previous,
+        dag_run=claimed, triggering_asset_events=triggering, inlet_events=inlets, previous_success=previous,
     )
     task.resolve_xcom_args(context)
     task.render_template_fields(context)

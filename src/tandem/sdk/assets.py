@@ -145,11 +145,19 @@ class AssetEventView:
         return Asset(uri=self.uri)
 
 
-class TriggeringAssetEvents(dict[str, list[AssetEventView]]):
-    """``triggering_asset_events``: uri -> events; also indexed by the :class:`Asset` itself."""
+class AssetEvents(dict[str, list[AssetEventView]]):
+    """uri -> events, oldest first; also indexed by the :class:`Asset` itself.
+
+    The context's ``triggering_asset_events`` (the events a run was triggered by) and
+    ``inlet_events`` (every event of the task's inlet assets).
+    """
 
     def __getitem__(self, key: Any) -> list[AssetEventView]:
         return super().__getitem__(key.uri if isinstance(key, Asset) else key)
 
     def __contains__(self, key: object) -> bool:
         return super().__contains__(key.uri if isinstance(key, Asset) else key)
+
+    def for_asset(self, name: str | None = None, uri: str | None = None) -> list[AssetEventView]:
+        """Events of the asset with this uri (or name, which Tandem takes as the uri by default)."""
+        return self.get(uri or name or "", [])

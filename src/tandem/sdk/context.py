@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tandem.sdk import macros as macros_module
 from tandem.sdk import secrets
-from tandem.sdk.assets import OutletEvents, TriggeringAssetEvents
+from tandem.sdk.assets import OutletEvents, AssetEvents
 from tandem.sdk.params import validate_conf
 
 if TYPE_CHECKING:
@@ -97,7 +97,8 @@ def build_context(
     variable_getter: VariableGetter | None = None,
     macros: dict[str, Any] | None = None,
     dag_run: Any = None,
-    triggering_asset_events: TriggeringAssetEvents | None = None,
+    triggering_asset_events: AssetEvents | None = None,
+    inlet_events: AssetEvents | None = None,
     previous_success: Any = None,
 ) -> dict[str, Any]:
     """Build the context for one task instance try.
@@ -142,7 +143,8 @@ def build_context(
         "inlets": list(getattr(task, "inlets", [])),
         "outlets": list(getattr(task, "outlets", [])),
         "outlet_events": OutletEvents(),
-        "triggering_asset_events": triggering_asset_events or TriggeringAssetEvents(),
+        "triggering_asset_events": triggering_asset_events or AssetEvents(),
+        "inlet_events": inlet_events or AssetEvents(),
         "expanded_ti_count": None,
         "test_mode": False,
         **{f"prev_{name}_success": _pendulum_or_none(getattr(previous_success, name, None))

@@ -32,7 +32,11 @@ with DAG("needs_both", schedule=A & B, start_date=datetime(2024, 1, 1)):
     read()
 
 with DAG("needs_either", schedule=A | B, start_date=datetime(2024, 1, 1)):
-    EmptyOperator(task_id="noop")
+    @task(inlets=[A])
+    def latest(inlet_events=None):
+        assert inlet_events[A][-1].extra == {"rows": 3}, inlet_events
+        assert inlet_events.for_asset(uri="s3://bucket/a")[-1].source_task_id == "write_a"
+    latest()
 """
 
 
@@ -65,6 +69,7 @@ def test_outlet_updates_trigger_consumers_once_their_condition_holds(harness: Ha
     assert both.startswith("asset_triggered__")
     assert harness.drive(scheduler, "needs_both", both) == "success"
     assert len(_runs(harness, "needs_either")) == 2
+    assert all(harness.drive(scheduler, "needs_either", r) == "success" for r in _runs(harness, "needs_either"))
 
     # And consumed events do not trigger again
     scheduler.run_once()
