@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tandem.models import AssetEvent, AssetEventDagRun
 from tandem.orchestration import TiKey
-from tandem.sdk.assets import AssetEventView, AssetEvents
+from tandem.sdk.assets import AssetEvents, AssetEventView
 
 
 def record_asset_events(session: Session, key: TiKey, updates: list[dict[str, Any]], now: datetime) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tandem.sdk import macros as macros_module
 from tandem.sdk import secrets
-from tandem.sdk.assets import OutletEvents, AssetEvents
+from tandem.sdk.assets import AssetEvents, OutletEvents
 from tandem.sdk.params import validate_conf
 
 if TYPE_CHECKING:
