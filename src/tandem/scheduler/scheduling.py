@@ -128,6 +128,8 @@ def _expand(session: Session, run: DagRun, dag: DagData, task_id: str, now: date
     rows = task_instance_rows(dag, run.dag_id, run.run_id, [task_id])[0]
     if length > 1:
         session.execute(sa.insert(TaskInstance), [{**rows, "map_index": i} for i in range(1, length)])
+    if dag.tasks[task_id].get("mapped_group"):
+        return []  # in a mapped task group each instance follows its own upstream: decided next pass
     return [(task_id, i, S.NONE.value) for i in range(length)]
 
 

@@ -96,7 +96,6 @@ class AbstractOperator(DependencyMixin):
     ui_color: ClassVar[str] = "#ffffff"
     is_branch: ClassVar[bool] = False
     is_short_circuit: ClassVar[bool] = False
-    is_mapped: ClassVar[bool] = False
 
     task_id: str
     dag: DAG | None
@@ -207,6 +206,21 @@ class AbstractOperator(DependencyMixin):
             )
         self.downstream_task_ids.add(downstream.task_id)
         downstream.upstream_task_ids.add(self.task_id)
+
+    # -- mapping -------------------------------------------------------------
+    @property
+    def is_mapped(self) -> bool:
+        """True when one task instance per element runs (a task in a mapped task group is)."""
+        return self.mapped_task_group() is not None
+
+    def mapped_task_group(self) -> TaskGroup | None:
+        """The innermost enclosing task group that is expanded, if any."""
+        group = self.task_group
+        while group is not None:
+            if group.expand_input is not None:
+                return group
+            group = group.parent_group
+        return None
 
     # -- setup/teardown ------------------------------------------------------
     def as_setup(self) -> AbstractOperator:

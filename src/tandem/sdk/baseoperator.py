@@ -251,6 +251,19 @@ class BaseOperator(AbstractOperator):
                 setattr(clone, field, _copy_containers(getattr(self, field)))
         return clone
 
+    def expand_sources(self) -> list[dict[str, Any]]:
+        """For a task of a mapped task group: the group's expand arguments (see serialization)."""
+        group = self.mapped_task_group()
+        if group is None:
+            raise TypeError(f"task '{self.task_id}' is not mapped")
+        return group.expand_sources()
+
+    def unmap_for_index(self, map_index: int, context_or_ti: Any) -> BaseOperator:
+        """A task of a mapped task group, as instance ``map_index`` runs it."""
+        clone = self.prepare_for_execution()
+        clone.map_index = map_index
+        return clone
+
     def resolve_xcom_args(self, context: dict[str, Any]) -> None:
         """Replace XComArg/DagParam placeholders in arguments with their run-time values."""
         for field in self._reference_fields():

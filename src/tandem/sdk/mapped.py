@@ -11,6 +11,7 @@ import inspect
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from tandem.exceptions import DagDefinitionError
 from tandem.sdk import dag_context
 from tandem.sdk.abstractoperator import BASE_ARG_DEFAULTS, AbstractOperator
 from tandem.sdk.expansion import positions_for_index, total_length
@@ -20,6 +21,7 @@ from tandem.sdk.xcom_arg import XComArg, iter_xcom_args
 
 if TYPE_CHECKING:
     from tandem.sdk.baseoperator import BaseOperator
+    from tandem.sdk.task_group import TaskGroup
 
 _NOT_MAPPABLE = {"task_id", "dag", "task_group", "default_args"}
 #: The expand argument of ``expand_kwargs``: a list of dicts, each one instance's arguments.
@@ -37,6 +39,15 @@ def constructor_arg_names(operator_class: type) -> set[str]:
             if param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY) and param.name != "self":
                 names.add(param.name)
     return names
+
+
+def _ancestors(group: TaskGroup) -> list[TaskGroup]:
+    chain: list[TaskGroup] = []
+    current: TaskGroup | None = group
+    while current is not None:
+        chain.append(current)
+        current = current.parent_group
+    return chain
 
 
 class OperatorPartial:
@@ -81,7 +92,9 @@ class MappedOperator(AbstractOperator):
         name of a dict argument (``"op_kwargs"`` for ``@task``) to merge them into.
     """
 
-    is_mapped = True
+    @property
+    def is_mapped(self) -> bool:
+        return True
 
     def __init__(
         self,
@@ -95,6 +108,10 @@ class MappedOperator(AbstractOperator):
         self.location = location
         dag = partial_kwargs.pop("dag", None) or dag_context.current_dag()
         task_group = partial_kwargs.pop("task_group", None) or dag_context.current_group(dag)
+        if task_group is not None and any(g.expand_input is not None for g in _ancestors(task_group)):
+            raise DagDefinitionError(
+                f"task {partial_kwargs.get('task_id')!r}: mapping a task inside a mapped task group is not "
+                "supported by Tandem", fileloc=location.fileloc, lineno=location.lineno)
         default_args = {
             **(dag.default_args if dag is not None else {}),
             **(task_group.inherited_default_args() if task_group is not None else {}),

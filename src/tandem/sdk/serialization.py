@@ -70,6 +70,7 @@ def serialize_task(task: AbstractOperator) -> dict[str, Any]:
         "max_active_tis_per_dag": task.max_active_tis_per_dag,
         "max_active_tis_per_dagrun": task.max_active_tis_per_dagrun,
         "mapped": {"sources": task.expand_sources()} if task.is_mapped else None,  # type: ignore[attr-defined]
+        "mapped_group": group.group_id if (group := task.mapped_task_group()) is not None else None,
     }
 
 
@@ -186,6 +187,7 @@ class SerializedTask:
     on_failure_fail_dagrun: bool = False
     max_active_tis_per_dag: int | None = None
     max_active_tis_per_dagrun: int | None = None
+    mapped_group: str | None = None
 
     @property
     def is_mapped(self) -> bool:

@@ -57,6 +57,8 @@ class TaskGroup(DependencyMixin):
         self.default_args = dict(default_args or {})
         self.ui_color, self.ui_fgcolor = ui_color, ui_fgcolor
         self.group_display_name, self.doc_md = group_display_name, doc_md
+        #: For a mapped task group (``@task_group`` + ``expand``): arg name -> list, dict or XComArg.
+        self.expand_input: dict[str, Any] | None = None
         if group_id is None:  # the root group of a DAG, created by DAG itself
             self._group_id: str | None = None
             self.parent_group: TaskGroup | None = None
@@ -119,6 +121,18 @@ class TaskGroup(DependencyMixin):
         if self.parent_group is not None and not self.prefix_group_id:
             return self.parent_group.child_id(label)
         return label
+
+    def expand_sources(self) -> list[dict[str, Any]]:
+        """Serialized expand arguments of a mapped group (as a mapped operator's)."""
+        from tandem.sdk.xcom_arg import XComArg
+
+        sources: list[dict[str, Any]] = []
+        for arg, value in (self.expand_input or {}).items():
+            if isinstance(value, XComArg):
+                sources.append({"arg": arg, **value.expand_source()})
+            else:
+                sources.append({"arg": arg, "kind": "literal", "length": len(value)})
+        return sources
 
     def inherited_default_args(self) -> dict[str, Any]:
         """This group's default_args over those of its enclosing groups."""

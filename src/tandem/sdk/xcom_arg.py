@@ -63,7 +63,12 @@ class XComArg(Reference, DependencyMixin):
         return [self.operator]
 
     def resolve(self, context: dict[str, Any]) -> Any:
-        value = self.pull(context["ti"])
+        ti, consumer = context["ti"], context.get("task")
+        group = self.operator.mapped_task_group()
+        if group is not None and consumer is not None and consumer.mapped_task_group() is group:
+            # Within one mapped task group, instance i reads instance i of its upstream.
+            return ti.xcom_pull(task_ids=self.operator.task_id, key=self.key, map_indexes=ti.map_index)
+        value = self.pull(ti)
         return list(value) if isinstance(value, LazyMapped) else value
 
     def pull(self, ti: Any) -> Any:

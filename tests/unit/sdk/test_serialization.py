@@ -152,6 +152,7 @@ def test_task_fields(serialized: dict) -> None:
         "max_active_tis_per_dag": None,
         "max_active_tis_per_dagrun": None,
         "mapped": None,
+        "mapped_group": None,
     }
     load = tasks["g.load"]
     assert load["mapped"] == {
