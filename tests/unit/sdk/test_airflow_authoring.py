@@ -221,3 +221,26 @@ def test_teardown_as_context_manager_wraps_the_block() -> None:
             work() >> work()
     assert dag.get_task("work").upstream_task_ids == {"create"}
     assert dag.get_task("delete").upstream_task_ids == {"create", "work__1"}
+
+
+def test_mapped_task_group_resolves_each_instances_element() -> None:
+    with DAG("d", start_date=START) as dag:
+        @task
+        def add(x: int, y: int) -> int:
+            return x + y
+
+        @task
+        def double(v: int) -> int:
+            return 2 * v
+
+        @task_group
+        def pipeline(x: int, y: int):
+            return double(add(x, y))
+
+        pipeline.partial(y=10).expand(x=[1, 2])
+    tasks = {t["task_id"]: t for t in serialize_dag(dag)["tasks"]}
+    assert tasks["pipeline.add"]["mapped"] == {"sources": [{"arg": "x", "kind": "literal", "length": 2}]}
+    assert tasks["pipeline.double"]["mapped_group"] == "pipeline"
+    store = XComStore()
+    assert [run_task(dag, "pipeline.add", store=store, map_index=i)[1] for i in range(2)] == [11, 12]
+    assert run_task(dag, "pipeline.double", store=store, map_index=1)[1] == 24
