@@ -9,6 +9,7 @@ registration in a DAG and TaskGroup.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -316,6 +317,13 @@ class AbstractOperator(DependencyMixin):
                     raise TypeError(f"task '{self.task_id}': 'return_value' is reserved as an output key")
                 pushed[key] = value
         return pushed
+
+    @property
+    def log(self) -> logging.Logger:
+        """Where the operator's messages go: the task's log."""
+        from tandem.sdk.task_log import task_logger
+
+        return task_logger(self)
 
     @property
     def output(self) -> XComArg:

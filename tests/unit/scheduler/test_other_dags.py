@@ -69,3 +69,27 @@ with DAG("prev", schedule=None, start_date=datetime(2024, 1, 1)):
     assert harness.drive(scheduler, "prev", first) == "success"
     second = harness.trigger("prev", scheduler, run_id="second", logical_date=datetime(2024, 6, 2, tzinfo=UTC))
     assert harness.drive(scheduler, "prev", second) == "success"
+
+
+def test_xcom_pull_from_prior_runs_and_operator_logs(harness: Harness) -> None:
+    harness.add_dag("prior", """
+import logging
+
+class Logs(BaseOperator):
+    def execute(self, context):
+        self.log.info("from self.log")
+        context["ti"].log.info("from ti.log")
+        return "pushed in first" if context["dag_run"].run_id == "first" else None
+
+with DAG("prior", schedule=None, start_date=datetime(2024, 1, 1)):
+    @task
+    def previous(ti=None, dag_run=None):
+        before = ti.xcom_pull(task_ids="logs", include_prior_dates=True)
+        assert before == "pushed in first", before  # this run's value, else the latest earlier one
+    Logs(task_id="logs") >> previous()
+""")
+    scheduler = harness.scheduler()
+    first = harness.trigger("prior", scheduler, run_id="first", logical_date=datetime(2024, 6, 1, tzinfo=UTC))
+    assert harness.drive(scheduler, "prior", first) == "success"
+    second = harness.trigger("prior", scheduler, run_id="second", logical_date=datetime(2024, 6, 2, tzinfo=UTC))
+    assert harness.drive(scheduler, "prior", second) == "success"
