@@ -28,7 +28,8 @@ CRON_PRESETS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Schedule:
-    """A validated schedule: ``kind`` is one of none, cron, cron_trigger, timedelta, once, assets.
+    """A validated schedule: ``kind`` is one of none, cron, cron_trigger, timedelta, delta_trigger,
+    once, assets.
 
     ``seconds`` is the period of ``timedelta`` and the data interval of ``cron_trigger``;
     ``expr`` of ``assets`` is the asset condition (see :mod:`tandem.sdk.assets`).
@@ -42,7 +43,7 @@ class Schedule:
     def summary(self) -> str:
         if self.kind == "none":
             return "None"
-        if self.kind == "timedelta":
+        if self.kind in ("timedelta", "delta_trigger"):
             return f"every {timedelta(seconds=self.seconds or 0)}"
         if self.kind == "assets":
             return f"on assets {self.expr}"

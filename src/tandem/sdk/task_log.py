@@ -13,7 +13,7 @@ import sys
 TASK_LOGGERS = ("tandem.task", "airflow.task")
 
 
-class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StdoutHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stdout`` is when the record is emitted (the runner redirects it)."""
 
     def emit(self, record: logging.LogRecord) -> None:

@@ -57,6 +57,20 @@ class DeltaDataIntervalTimetable(TimetableSpec):
         return parse_schedule(self.delta)
 
 
+class DeltaTriggerTimetable(TimetableSpec):
+    """A run every ``delta`` from start_date, with its trigger time as logical date (Airflow 3)."""
+
+    def __init__(self, delta: timedelta, *, interval: timedelta = timedelta(0)) -> None:
+        if delta <= timedelta(0):
+            raise ValueError(f"DeltaTriggerTimetable needs a positive delta, got {delta}")
+        if interval:
+            raise ValueError("DeltaTriggerTimetable(interval=...) is not supported by Tandem")
+        self.delta, self.interval = delta, interval
+
+    def to_schedule(self) -> Schedule:
+        return Schedule("delta_trigger", seconds=self.delta.total_seconds())
+
+
 def spec_timezone(schedule: Any) -> str | tzinfo | None:
     """The time zone a timetable object names, if any (the DAG adopts it when it has none)."""
     return schedule.timezone if isinstance(schedule, TimetableSpec) else None

@@ -260,6 +260,37 @@ class DeltaTimetable(_PeriodicTimetable):
         return DataInterval(run_after - self.delta, run_after)
 
 
+class DeltaTriggerTimetable(DeltaTimetable):
+    """A run every ``delta`` from start_date; logical date = its trigger time, a point interval."""
+
+    def next_dagrun_info(
+        self,
+        *,
+        last_automated_interval: DataInterval | None,
+        start_date: Any,
+        end_date: Any,
+        catchup: bool,
+        now: datetime,
+    ) -> DagRunInfo | None:
+        anchor, latest, current = _utc(start_date), _utc(end_date), _utc(now)
+        assert current is not None
+        if anchor is None:
+            return None
+        anchored = DeltaTriggerTimetable(self.delta.total_seconds(), anchor)
+        tick = anchor
+        if last_automated_interval is not None:
+            tick = max(tick, anchored._next(_utc(last_automated_interval.end)))  # type: ignore[arg-type]
+        if not catchup and current > tick:
+            tick = max(tick, anchored._align_down(current))
+        if latest is not None and tick > latest:
+            return None
+        return DagRunInfo(tick, DataInterval(tick, tick), tick)
+
+    def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
+        run_after = _utc(run_after)  # type: ignore[assignment]
+        return DataInterval(run_after, run_after)
+
+
 def timetable_for(schedule: dict[str, Any], timezone_name: str = "UTC") -> Timetable:
     """The timetable for a serialized ``schedule`` dict (see serialization)."""
     kind = schedule["kind"]
@@ -273,4 +304,6 @@ def timetable_for(schedule: dict[str, Any], timezone_name: str = "UTC") -> Timet
         return CronTriggerTimetable(schedule["expr"], timezone_name, float(schedule["seconds"] or 0))
     if kind == "timedelta":
         return DeltaTimetable(float(schedule["seconds"]))
+    if kind == "delta_trigger":
+        return DeltaTriggerTimetable(float(schedule["seconds"]))
     raise ValueError(f"unknown schedule kind {kind!r}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tandem.sdk.dag import DAG
+from tandem.compat.dag import DAG
 
 # The Airflow API these shims follow; DAG files sometimes branch on it.
 __version__ = "3.3.2"

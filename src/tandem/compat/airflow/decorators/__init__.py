@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tandem.sdk.dag_decorator import dag
+from tandem.compat.dag import dag
 from tandem.sdk.decorators import setup, task, teardown
 from tandem.sdk.task_group_decorator import task_group
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from tandem.compat.dag import DAG
 from tandem.sdk.baseoperator import BaseOperator
 from tandem.sdk.connection import Connection
-from tandem.sdk.dag import DAG
 from tandem.sdk.params import Param
 from tandem.sdk.variable import Variable
 from tandem.sdk.xcom_arg import XComArg

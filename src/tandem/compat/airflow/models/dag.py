@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tandem.sdk.dag import DAG
+from tandem.compat.dag import DAG
 
 __all__ = ["DAG"]

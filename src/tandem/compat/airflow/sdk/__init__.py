@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from tandem.compat.dag import DAG, dag
 from tandem.compat.settings import conf
 from tandem.sdk.assets import Asset, AssetAlias, AssetAll, AssetAny, Metadata
 from tandem.sdk.baseoperator import BaseOperator
 from tandem.sdk.connection import BaseHook, Connection
 from tandem.sdk.context import Context, get_current_context
-from tandem.sdk.dag import DAG
-from tandem.sdk.dag_decorator import dag
 from tandem.sdk.decorators import setup, task, teardown
 from tandem.sdk.dependency import EdgeModifier, Label, chain, chain_linear, cross_downstream
 from tandem.sdk.operators.branch import BaseBranchOperator
@@ -21,6 +20,7 @@ from tandem.sdk.timetable_specs import (
     CronDataIntervalTimetable,
     CronTriggerTimetable,
     DeltaDataIntervalTimetable,
+    DeltaTriggerTimetable,
 )
 from tandem.sdk.trigger_rule import TriggerRule
 from tandem.sdk.variable import Variable
@@ -46,6 +46,7 @@ __all__ = [
     "CronTriggerTimetable",
     "DagRunState",
     "DeltaDataIntervalTimetable",
+    "DeltaTriggerTimetable",
     "EdgeModifier",
     "Label",
     "Metadata",

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tandem.sdk.timetable_specs import CronTriggerTimetable
+from tandem.sdk.timetable_specs import CronTriggerTimetable, DeltaTriggerTimetable
 
-__all__ = ["CronTriggerTimetable"]
+__all__ = ["CronTriggerTimetable", "DeltaTriggerTimetable"]
