@@ -38,6 +38,26 @@ def take_lock(session: Session, dialect: BaseDialect) -> None:
         raise
 
 
+def _task_usage(session: Session, dags: dict[str, Any], candidates: list[Any]) -> defaultdict[tuple[str, ...], int]:
+    """Occupying instances per (dag, task) and per (dag, task, run), for the candidates' tasks that
+    set ``max_active_tis_per_dag`` or ``max_active_tis_per_dagrun`` (only those are counted)."""
+    used: defaultdict[tuple[str, ...], int] = defaultdict(int)
+    limited = {(c.dag_id, c.task_id) for c in candidates if c.dag_id in dags and any(
+        dags[c.dag_id].tasks.get(c.task_id, {}).get(k) is not None
+        for k in ("max_active_tis_per_dag", "max_active_tis_per_dagrun"))}
+    if not limited:
+        return used
+    for dag_id, task_id, run_id, count in session.execute(
+        sa.select(TaskInstance.dag_id, TaskInstance.task_id, TaskInstance.run_id, sa.func.count())
+        .where(sa.tuple_(TaskInstance.dag_id, TaskInstance.task_id).in_(limited),
+               TaskInstance.state.in_(_OCCUPYING))
+        .group_by(TaskInstance.dag_id, TaskInstance.task_id, TaskInstance.run_id)
+    ):
+        used[(dag_id, task_id)] += int(count)
+        used[(dag_id, task_id, run_id)] += int(count)
+    return used
+
+
 def queue_task_instances(session: Session, dialect: BaseDialect, cache: DagDataCache, *, node_id: str,
                          executor_slots: int, max_tis: int, now: datetime,
                          only: tuple[str, str] | None = None) -> list[Workload]:
@@ -71,6 +91,7 @@ def queue_task_instances(session: Session, dialect: BaseDialect, cache: DagDataC
         pool_used[pool] += int(slots)
         dag_used[dag_id] += int(count)
     dags = cache.get_many(session, dag_ids)
+    task_used = _task_usage(session, dags, candidates)
     chosen: list[Any] = []
     for c in candidates:
         if len(chosen) >= executor_slots:
@@ -80,8 +101,16 @@ def queue_task_instances(session: Session, dialect: BaseDialect, cache: DagDataC
             continue
         if pool_used[c.pool] + c.pool_slots > pools[c.pool] or dag_used[c.dag_id] >= dag.max_active_tasks:
             continue
+        limits = dag.tasks.get(c.task_id, {})
+        per_dag, per_run = limits.get("max_active_tis_per_dag"), limits.get("max_active_tis_per_dagrun")
+        if per_dag is not None and task_used[(c.dag_id, c.task_id)] >= per_dag:
+            continue
+        if per_run is not None and task_used[(c.dag_id, c.task_id, c.run_id)] >= per_run:
+            continue
         pool_used[c.pool] += c.pool_slots
         dag_used[c.dag_id] += 1
+        task_used[(c.dag_id, c.task_id)] += 1
+        task_used[(c.dag_id, c.task_id, c.run_id)] += 1
         chosen.append(c)
     keys = [TiKey(c.dag_id, c.run_id, c.task_id, c.map_index) for c in chosen]
     moved = transition_tis(session, keys, S.SCHEDULED, S.QUEUED, values={"queued_by": node_id}, now=now)

@@ -93,3 +93,22 @@ with DAG("prior", schedule=None, start_date=datetime(2024, 1, 1)):
     assert harness.drive(scheduler, "prior", first) == "success"
     second = harness.trigger("prior", scheduler, run_id="second", logical_date=datetime(2024, 6, 2, tzinfo=UTC))
     assert harness.drive(scheduler, "prior", second) == "success"
+
+
+def test_max_active_tis_per_dag_and_per_dagrun_limit_queuing(harness: Harness) -> None:
+    from tandem.executors.stub import StubExecutor
+
+    harness.add_dag("limits", """
+with DAG("limits", schedule=None, start_date=datetime(2024, 1, 1)):
+    EmptyOperator.partial(task_id="per_dag", max_active_tis_per_dag=2).expand(doc_md=["a", "b", "c"])
+    EmptyOperator.partial(task_id="per_run", max_active_tis_per_dagrun=1).expand(doc_md=["a", "b", "c"])
+""")
+    executor = StubExecutor()
+    scheduler = harness.scheduler(executor)
+    first = harness.trigger("limits", scheduler, run_id="r1", logical_date=datetime(2024, 6, 1, tzinfo=UTC))
+    second = harness.trigger("limits", scheduler, run_id="r2", logical_date=datetime(2024, 6, 2, tzinfo=UTC))
+    for _ in range(4):
+        scheduler.run_once()
+    queued = [(w.task_id, w.run_id) for w in executor.submitted]
+    assert sum(t == "per_dag" for t, _ in queued) == 2  # across both runs
+    assert sorted(r for t, r in queued if t == "per_run") == [first, second]  # one in each run
