@@ -7,6 +7,7 @@ cannot get it skips queuing this loop instead of waiting, and a peer does the wo
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,7 +39,7 @@ def take_lock(session: Session, dialect: BaseDialect) -> None:
         raise
 
 
-def _task_usage(session: Session, dags: dict[str, Any], candidates: list[Any]) -> defaultdict[tuple[str, ...], int]:
+def _task_usage(session: Session, dags: dict[str, Any], candidates: Sequence[Any]) -> defaultdict[tuple[str, ...], int]:
     """Occupying instances per (dag, task) and per (dag, task, run), for the candidates' tasks that
     set ``max_active_tis_per_dag`` or ``max_active_tis_per_dagrun`` (only those are counted)."""
     used: defaultdict[tuple[str, ...], int] = defaultdict(int)
