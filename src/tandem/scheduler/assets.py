@@ -10,7 +10,6 @@ A DAG starts consuming from the events after it first appears (older updates nev
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +20,7 @@ from tandem.db.dialects import BaseDialect
 from tandem.models import AssetConsumer, AssetEvent, AssetEventDagRun, DagModel
 from tandem.scheduler.dag_data import DagDataCache
 from tandem.scheduler.dagruns import insert_run
+from tandem.sdk.assets import asset_condition
 
 ASSET_SUMMARY_PREFIX = "on assets "
 
@@ -61,9 +61,9 @@ def create_asset_triggered_runs(session: Session, dialect: BaseDialect, cache: D
     created = 0
     for consumer in consumers:
         dag = dags.get(consumer.dag_id)
-        if dag is None or dag.data["schedule"].get("kind") != "assets":
+        condition = asset_condition(dag.data["schedule"]) if dag is not None else None
+        if dag is None or condition is None:
             continue
-        condition = json.loads(dag.data["schedule"]["expr"])
         events = session.execute(
             sa.select(AssetEvent.id, AssetEvent.uri).where(
                 AssetEvent.id > consumer.last_event_id, AssetEvent.id <= newest,

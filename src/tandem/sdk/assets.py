@@ -112,6 +112,35 @@ class OutletEvents(dict[Any, OutletEvent]):
         return event
 
 
+class AssetOrTimeSchedule:
+    """Run on a timetable and also whenever the assets condition is met (Airflow's name).
+
+    :param timetable: a timetable object, cron string or timedelta.
+    :param assets: an asset, an ``&``/``|`` expression or a list (all of them).
+    """
+
+    def __init__(self, *, timetable: Any, assets: Any) -> None:
+        self.timetable, self.assets = timetable, assets
+
+    def to_schedule(self) -> Schedule:
+        from tandem.sdk.schedule import parse_schedule
+
+        time = parse_schedule(self.timetable)
+        if time.kind in ("none", "assets", "asset_or_time"):
+            raise ValueError("AssetOrTimeSchedule needs a time-based timetable")
+        condition = json.loads(asset_schedule(self.assets).expr or "{}")
+        return Schedule("asset_or_time", expr=json.dumps({"assets": condition, "time": time.to_dict()}, sort_keys=True))
+
+
+def asset_condition(schedule: dict[str, Any]) -> dict[str, Any] | None:
+    """The asset condition of a serialized schedule, if it has one."""
+    if schedule.get("kind") == "assets":
+        return json.loads(schedule["expr"])  # type: ignore[no-any-return]
+    if schedule.get("kind") == "asset_or_time":
+        return json.loads(schedule["expr"])["assets"]  # type: ignore[no-any-return]
+    return None
+
+
 def asset_schedule(schedule: Any) -> Schedule:
     """The :class:`Schedule` for an asset, an ``&``/``|`` expression or a list (all of them)."""
     condition = AssetAll(*schedule) if isinstance(schedule, (list, tuple)) else schedule

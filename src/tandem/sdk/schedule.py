@@ -6,6 +6,7 @@ back into run dates on the scheduler side.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -29,7 +30,7 @@ CRON_PRESETS: dict[str, str] = {
 @dataclass(frozen=True)
 class Schedule:
     """A validated schedule: ``kind`` is one of none, cron, cron_trigger, timedelta, delta_trigger,
-    once, assets.
+    once, assets, asset_or_time (``expr``: JSON of the asset condition and the time schedule).
 
     ``seconds`` is the period of ``timedelta`` and the data interval of ``cron_trigger``;
     ``expr`` of ``assets`` is the asset condition (see :mod:`tandem.sdk.assets`).
@@ -47,6 +48,9 @@ class Schedule:
             return f"every {timedelta(seconds=self.seconds or 0)}"
         if self.kind == "assets":
             return f"on assets {self.expr}"
+        if self.kind == "asset_or_time":
+            both = json.loads(self.expr or "{}")
+            return f"on assets {json.dumps(both['assets'], sort_keys=True)} or {both['time']['summary']}"
         return self.expr or ""
 
     def to_dict(self) -> dict[str, Any]:

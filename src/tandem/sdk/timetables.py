@@ -8,6 +8,7 @@ at 02:00 local time across DST changes; every returned datetime is aware UTC.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -296,6 +297,8 @@ def timetable_for(schedule: dict[str, Any], timezone_name: str = "UTC") -> Timet
     kind = schedule["kind"]
     if kind in ("none", "assets"):  # asset-scheduled DAGs run when their assets update, not on a clock
         return Timetable()
+    if kind == "asset_or_time":  # the clock part; the scheduler's asset pass does the rest
+        return timetable_for(json.loads(schedule["expr"])["time"], timezone_name)
     if kind == "once":
         return OnceTimetable()
     if kind == "cron":

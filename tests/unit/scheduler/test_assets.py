@@ -5,11 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tandem.db.session import session_scope
-from tandem.models import AssetEvent, DagRun
+from tandem.models import AssetEvent, DagModel, DagRun
 from tests.fixtures.scheduler import Harness
 
 DAGS = """
-from tandem.sdk.assets import Asset, Metadata
+from tandem.sdk.assets import Asset, AssetOrTimeSchedule, Metadata
 A, B = Asset("s3://bucket/a"), Asset("s3://bucket/b")
 
 with DAG("produce_a", schedule=None, start_date=datetime(2024, 1, 1)):
@@ -30,6 +30,9 @@ with DAG("needs_both", schedule=A & B, start_date=datetime(2024, 1, 1)):
         assert triggering_asset_events[A][0].extra == {"rows": 3}, triggering_asset_events
         assert triggering_asset_events["s3://bucket/b"][0].source_dag_id == "produce_b"
     read()
+
+with DAG("b_or_daily", schedule=AssetOrTimeSchedule(timetable="@daily", assets=B), start_date=datetime(2024, 1, 1)):
+    EmptyOperator(task_id="noop")
 
 with DAG("needs_either", schedule=A | B, start_date=datetime(2024, 1, 1)):
     @task(inlets=[A])
@@ -60,12 +63,16 @@ def test_outlet_updates_trigger_consumers_once_their_condition_holds(harness: Ha
     # Then only the DAG needing either asset runs
     assert len(_runs(harness, "needs_either")) == 1
     assert _runs(harness, "needs_both") == []
+    assert not [r for r in _runs(harness, "b_or_daily") if r.startswith("asset_triggered__")]
 
     # When B is updated too, the DAG needing both runs, and sees both events
     run_b = harness.trigger("produce_b", scheduler)
     assert harness.drive(scheduler, "produce_b", run_b) == "success"
     scheduler.run_once()
     (both,) = _runs(harness, "needs_both")
+    assert [r for r in _runs(harness, "b_or_daily") if r.startswith("asset_triggered__")]
+    with session_scope(harness.engine) as session:  # the clock part still schedules it
+        assert session.get(DagModel, "b_or_daily").next_dagrun is not None
     assert both.startswith("asset_triggered__")
     assert harness.drive(scheduler, "needs_both", both) == "success"
     assert len(_runs(harness, "needs_either")) == 2

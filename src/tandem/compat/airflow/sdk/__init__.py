@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tandem.compat.dag import DAG, dag
 from tandem.compat.settings import conf
-from tandem.sdk.assets import Asset, AssetAlias, AssetAll, AssetAny, Metadata
+from tandem.sdk.assets import Asset, AssetAlias, AssetAll, AssetAny, AssetOrTimeSchedule, Metadata
 from tandem.sdk.baseoperator import BaseOperator
 from tandem.sdk.connection import BaseHook, Connection
 from tandem.sdk.context import Context, get_current_context
@@ -35,6 +35,7 @@ __all__ = [
     "AssetAlias",
     "AssetAll",
     "AssetAny",
+    "AssetOrTimeSchedule",
     "BaseBranchOperator",
     "BaseHook",
     "BaseOperator",
