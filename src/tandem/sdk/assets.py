@@ -135,9 +135,9 @@ class AssetOrTimeSchedule:
 def asset_condition(schedule: dict[str, Any]) -> dict[str, Any] | None:
     """The asset condition of a serialized schedule, if it has one."""
     if schedule.get("kind") == "assets":
-        return json.loads(schedule["expr"])  # type: ignore[no-any-return]
+        return json.loads(schedule["expr"])
     if schedule.get("kind") == "asset_or_time":
-        return json.loads(schedule["expr"])["assets"]  # type: ignore[no-any-return]
+        return json.loads(schedule["expr"])["assets"]
     return None
 
 
