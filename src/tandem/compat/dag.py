@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from tandem.sdk import dag as tandem_dag
-from tandem.sdk import dag_decorator
+from tandem.sdk import asset_decorator, dag_decorator
 from tandem.sdk.schedule import CRON_PRESETS, parse_schedule
 from tandem.sdk.timetable_specs import CronTriggerTimetable, DeltaTriggerTimetable
 
@@ -40,3 +40,8 @@ def dag(dag_id: Any = None, **kwargs: Any) -> Callable[..., Any]:
     if callable(dag_id):  # bare @dag
         return dag_decorator.dag(dag_class=DAG)(dag_id)
     return dag_decorator.dag(dag_id, dag_class=DAG, **kwargs)
+
+
+def asset(*, schedule: Any, **kwargs: Any) -> Callable[..., Any]:
+    """Airflow's ``@asset`` (see :mod:`tandem.sdk.asset_decorator`), with Airflow 3 schedules."""
+    return asset_decorator.asset(schedule=schedule, dag_class=DAG, **kwargs)

@@ -244,3 +244,22 @@ def test_mapped_task_group_resolves_each_instances_element() -> None:
     store = XComStore()
     assert [run_task(dag, "pipeline.add", store=store, map_index=i)[1] for i in range(2)] == [11, 12]
     assert run_task(dag, "pipeline.double", store=store, map_index=1)[1] == 24
+
+
+def test_asset_decorator_defines_the_asset_and_its_producing_dag() -> None:
+    from tandem.sdk.asset_decorator import asset
+    from tandem.sdk.dag import DagCollector
+
+    with DagCollector() as collector:
+        @asset(uri="s3://b/raw", schedule=None)
+        def raw() -> None: ...
+
+        @asset(schedule=None)
+        def clean(self: Asset, context: dict[str, object], raw: Asset) -> str:
+            return f"{self.name} from {raw.uri} in {context['ti'].task_id}"  # type: ignore[attr-defined]
+
+    dags = {d.dag_id: d for d in collector.dags}
+    assert raw == Asset(name="raw", uri="s3://b/raw")
+    task_ = dags["clean"].get_task("clean")
+    assert task_.outlets == [clean] and task_.inlets == [raw]
+    assert run_task(dags["clean"], "clean")[1] == "clean from s3://b/raw in clean"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tandem.compat.dag import DAG, dag
+from tandem.compat.dag import DAG, asset, dag
 from tandem.compat.settings import conf
 from tandem.sdk.assets import Asset, AssetAlias, AssetAll, AssetAny, AssetOrTimeSchedule, Metadata
 from tandem.sdk.baseoperator import BaseOperator
@@ -59,6 +59,7 @@ __all__ = [
     "TriggerRule",
     "Variable",
     "XComArg",
+    "asset",
     "chain",
     "chain_linear",
     "conf",
