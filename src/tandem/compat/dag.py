@@ -11,8 +11,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from tandem.sdk import dag as tandem_dag
 from tandem.sdk import asset_decorator, dag_decorator
+from tandem.sdk import dag as tandem_dag
 from tandem.sdk.schedule import CRON_PRESETS, parse_schedule
 from tandem.sdk.timetable_specs import CronTriggerTimetable, DeltaTriggerTimetable
 
