@@ -17,6 +17,16 @@ if TYPE_CHECKING:
     from tandem.sdk.dag import DAG
 
 
+# Airflow's date filters: ``{{ dag_run.logical_date | ds }}``.
+DATE_FILTERS: dict[str, Any] = {
+    "ds": lambda value: value.strftime("%Y-%m-%d"),
+    "ds_nodash": lambda value: value.strftime("%Y%m%d"),
+    "ts": lambda value: value.isoformat(),
+    "ts_nodash": lambda value: value.strftime("%Y%m%dT%H%M%S"),
+    "ts_nodash_with_tz": lambda value: value.isoformat().replace("-", "").replace(":", ""),
+}
+
+
 def jinja_environment(dag: DAG | None) -> jinja2.Environment:
     """The Jinja environment for ``dag`` (cached on the DAG: building it is not free)."""
     cached = getattr(dag, "_jinja_env", None) if dag is not None else None
@@ -43,6 +53,7 @@ def jinja_environment(dag: DAG | None) -> jinja2.Environment:
         **(dag.jinja_environment_kwargs if dag is not None else {}),
     }
     env = environment_class(**options)
+    env.filters.update(DATE_FILTERS)
     if dag is not None:
         env.globals.update(dag.user_defined_macros)
         env.filters.update(dag.user_defined_filters)

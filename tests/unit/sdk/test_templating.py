@@ -143,3 +143,8 @@ def test_build_context_merges_conf_over_dag_and_task_params() -> None:
         variable_getter=lambda name: None,
     )
     assert explicit["params"] == {"given": 1}
+
+
+def test_airflow_date_filters() -> None:
+    assert render("{{ logical_date | ds }} {{ logical_date | ds_nodash }} {{ logical_date | ts_nodash }}") == (
+        "2024-03-05 20240305 20240305T060708")
