@@ -65,6 +65,17 @@ def render_string(text: str, context: dict[str, Any], env: jinja2.Environment) -
     return env.from_string(text).render(**context)
 
 
+class LiteralValue:
+    """A value templating leaves as it is (Airflow's ``literal("{{ not a template }}")``)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def literal(value: Any) -> LiteralValue:
+    return LiteralValue(value)
+
+
 def render_value(
     value: Any,
     context: dict[str, Any],
@@ -72,6 +83,8 @@ def render_value(
     template_ext: Sequence[str] = (),
 ) -> Any:
     """Render ``value`` (recursively through containers) with ``context``."""
+    if isinstance(value, LiteralValue):
+        return value.value
     if isinstance(value, str):
         if template_ext and value.endswith(tuple(template_ext)):
             return env.get_template(value).render(**context)

@@ -148,3 +148,9 @@ def test_build_context_merges_conf_over_dag_and_task_params() -> None:
 def test_airflow_date_filters() -> None:
     assert render("{{ logical_date | ds }} {{ logical_date | ds_nodash }} {{ logical_date | ts_nodash }}") == (
         "2024-03-05 20240305 20240305T060708")
+
+
+def test_literal_values_are_not_rendered() -> None:
+    from tandem.sdk.templating import literal
+
+    assert render(["{{ ds }}", literal("{{ ds }}")]) == ["2024-03-05", "{{ ds }}"]

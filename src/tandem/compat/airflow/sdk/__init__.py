@@ -13,9 +13,11 @@ from tandem.sdk.dependency import EdgeModifier, Label, chain, chain_linear, cros
 from tandem.sdk.operators.branch import BaseBranchOperator
 from tandem.sdk.operators.branch import BranchMixin as BranchMixIn
 from tandem.sdk.params import Param, ParamsDict
+from tandem.sdk.runtime import RuntimeTaskInstance as TaskInstance
 from tandem.sdk.sensors.base import BaseSensorOperator, PokeReturnValue
 from tandem.sdk.task_group import TaskGroup
 from tandem.sdk.task_group_decorator import task_group
+from tandem.sdk.templating import literal
 from tandem.sdk.timetable_specs import (
     CronDataIntervalTimetable,
     CronTriggerTimetable,
@@ -24,6 +26,7 @@ from tandem.sdk.timetable_specs import (
 )
 from tandem.sdk.trigger_rule import TriggerRule
 from tandem.sdk.variable import Variable
+from tandem.sdk.weight_rule import WeightRule
 from tandem.sdk.xcom_arg import XComArg
 from tandem.state import DagRunState, TaskInstanceState
 
@@ -55,9 +58,11 @@ __all__ = [
     "ParamsDict",
     "PokeReturnValue",
     "TaskGroup",
+    "TaskInstance",
     "TaskInstanceState",
     "TriggerRule",
     "Variable",
+    "WeightRule",
     "XComArg",
     "asset",
     "chain",
@@ -66,6 +71,7 @@ __all__ = [
     "cross_downstream",
     "dag",
     "get_current_context",
+    "literal",
     "setup",
     "task",
     "task_group",
