@@ -64,6 +64,12 @@ class AssetAlias(BaseAsset):
     def __init__(self, name: str, group: str = "asset") -> None:
         self.name, self.group = name, group
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AssetAlias) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(("alias", self.name))
+
     def to_asset_schedule(self) -> dict[str, Any]:
         raise NotImplementedError("scheduling on an AssetAlias is not supported by Tandem")
 
@@ -99,9 +105,14 @@ class Metadata:
 
 @dataclass
 class OutletEvent:
-    """``outlet_events[asset]``: set ``extra`` to attach details to the asset's update."""
+    """``outlet_events[asset]``: set ``extra`` to attach details to the asset's update;
+    ``outlet_events[alias].add(asset, extra)`` records an update of an asset through an alias."""
 
     extra: dict[str, Any] = field(default_factory=dict)
+    added: list[tuple[Asset, dict[str, Any]]] = field(default_factory=list)
+
+    def add(self, asset: Asset, extra: dict[str, Any] | None = None) -> None:
+        self.added.append((asset, dict(extra or {})))
 
 
 class OutletEvents(dict[Any, OutletEvent]):
@@ -150,11 +161,12 @@ def asset_schedule(schedule: Any) -> Schedule:
 def outlet_updates(task: Any, context: dict[str, Any]) -> list[dict[str, Any]]:
     """The asset updates a successful task makes: one per ``Asset`` outlet, with its extra."""
     events: OutletEvents = context.get("outlet_events") or OutletEvents()
-    return [
-        {"uri": asset.uri, "extra": dict(events[asset].extra) if asset in events else {}}
-        for asset in getattr(task, "outlets", [])
-        if isinstance(asset, Asset)
-    ]
+    outlets = getattr(task, "outlets", [])
+    updates = [{"uri": a.uri, "extra": dict(events[a].extra) if a in events else {}}
+               for a in outlets if isinstance(a, Asset)]
+    for alias in (a for a in outlets if isinstance(a, AssetAlias) and a in events):
+        updates += [{"uri": asset.uri, "extra": extra} for asset, extra in events[alias].added]
+    return updates
 
 
 @dataclass(frozen=True)

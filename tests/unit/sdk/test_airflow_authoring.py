@@ -263,3 +263,33 @@ def test_asset_decorator_defines_the_asset_and_its_producing_dag() -> None:
     task_ = dags["clean"].get_task("clean")
     assert task_.outlets == [clean] and task_.inlets == [raw]
     assert run_task(dags["clean"], "clean")[1] == "clean from s3://b/raw in clean"
+
+
+def test_assets_added_through_an_alias_are_updates_and_notifiers_are_callbacks() -> None:
+    from tandem.sdk.assets import AssetAlias, outlet_updates
+    from tandem.sdk.notifier import BaseNotifier
+
+    sent: list[str] = []
+
+    class Note(BaseNotifier):
+        template_fields = ("message",)
+
+        def __init__(self, message: str) -> None:
+            self.message = message
+
+        def notify(self, context: dict[str, object]) -> None:
+            sent.append(self.message)
+
+    alias = AssetAlias("daily")
+    with DAG("d", start_date=START) as dag:
+        @task(outlets=[alias], on_success_callback=Note("done {{ ds }}"))
+        def produce(outlet_events=None):  # type: ignore[no-untyped-def]
+            outlet_events[alias].add(Asset("s3://b/2024"), extra={"n": 1})
+
+        produce()
+    state, _, _, context = run_task(dag, "produce")
+    assert state == "success"
+    assert outlet_updates(context["task"], context) == [{"uri": "s3://b/2024", "extra": {"n": 1}}]
+    for callback in context["task"].callbacks_for("success"):
+        callback(context)
+    assert sent == ["done 2024-03-05"]

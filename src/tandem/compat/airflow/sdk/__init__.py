@@ -10,6 +10,7 @@ from tandem.sdk.connection import BaseHook, Connection
 from tandem.sdk.context import Context, get_current_context
 from tandem.sdk.decorators import setup, task, teardown
 from tandem.sdk.dependency import EdgeModifier, Label, chain, chain_linear, cross_downstream
+from tandem.sdk.notifier import BaseNotifier
 from tandem.sdk.operators.branch import BaseBranchOperator
 from tandem.sdk.operators.branch import BranchMixin as BranchMixIn
 from tandem.sdk.params import Param, ParamsDict
@@ -41,6 +42,7 @@ __all__ = [
     "AssetOrTimeSchedule",
     "BaseBranchOperator",
     "BaseHook",
+    "BaseNotifier",
     "BaseOperator",
     "BaseSensorOperator",
     "BranchMixIn",
