@@ -28,6 +28,16 @@ class Claim:
     run_type: str
     conf: dict[str, Any]
     start_date: datetime
+    #: The DAG's last successful run before this one (the context's ``prev_*_success``).
+    previous_success: PreviousRun | None = None
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    data_interval_start: datetime | None
+    data_interval_end: datetime | None
+    start_date: datetime | None
+    end_date: datetime | None
 
 
 def claim_try(session: Session, workload: Workload, *, hostname: str, node_id: str, pid: int | None = None) -> Claim | None:
@@ -54,8 +64,14 @@ def claim_try(session: Session, workload: Workload, *, hostname: str, node_id: s
                   DagRun.run_type, DagRun.conf)
         .where(DagRun.dag_id == key.dag_id, DagRun.run_id == key.run_id)
     ).one()
+    # Read here, in the claim's transaction, so that the try itself needs no database for it.
+    previous = session.execute(
+        sa.select(DagRun.data_interval_start, DagRun.data_interval_end, DagRun.start_date, DagRun.end_date)
+        .where(DagRun.dag_id == key.dag_id, DagRun.state == "success", DagRun.logical_date < run.logical_date)
+        .order_by(DagRun.logical_date.desc()).limit(1)
+    ).one_or_none()
     return Claim(run.run_id, run.logical_date, run.data_interval_start, run.data_interval_end, run.run_type,
-                 dict(run.conf or {}), now)
+                 dict(run.conf or {}), now, PreviousRun(*previous) if previous is not None else None)
 
 
 def finish_try(

@@ -215,7 +215,7 @@ def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskI
     """Import the DAG file, pick the task (unmapped for this index), build and render its context."""
     from tandem.dag_processing.parser import load_dag
     from tandem.runner.assets import read_inlet_events, read_triggering_events
-    from tandem.runner.other_dags import DatabaseOtherDags, read_previous_success
+    from tandem.runner.other_dags import DatabaseOtherDags
     from tandem.runner.secrets import DatabaseSecrets
     from tandem.sdk.assets import Asset
     from tandem.sdk.context import build_context
@@ -232,16 +232,20 @@ def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskI
         mapped_tasks={t.task_id for t in dag.tasks if t.is_mapped}, session_factory=session_scope,
     )
     task = task.unmap_for_index(workload.map_index, ti) if task.is_mapped else task.prepare_for_execution()
-    with session_scope() as session:
-        triggering = read_triggering_events(session, workload.dag_id, workload.run_id)
-        inlets = read_inlet_events(session, [a.uri for a in task.inlets if isinstance(a, Asset)])
-        previous = read_previous_success(session, workload.dag_id, claimed.logical_date)
+    # Only tasks that need them read asset events: any other try runs without the database.
+    inlet_uris = [a.uri for a in task.inlets if isinstance(a, Asset)]
+    triggering = inlets = None
+    if claimed.run_type == "asset_triggered" or inlet_uris:
+        with session_scope() as session:
+            triggering = read_triggering_events(session, workload.dag_id, workload.run_id)
+            inlets = read_inlet_events(session, inlet_uris)
 
     context = build_context(
         dag=dag, task=task, ti=ti, run_id=claimed.run_id, logical_date=claimed.logical_date,
         data_interval_start=claimed.data_interval_start, data_interval_end=claimed.data_interval_end,
         conf=claimed.conf, params=None,  # the DAG's params, the task's over them, the run's conf over both
-        dag_run=claimed, triggering_asset_events=triggering, inlet_events=inlets, previous_success=previous,
+        dag_run=claimed, triggering_asset_events=triggering, inlet_events=inlets,
+        previous_success=claimed.previous_success,
     )
     task.resolve_xcom_args(context)
     task.render_template_fields(context)

@@ -58,10 +58,3 @@ class DatabaseOtherDags:
             return False
         return not task_ids or set(task_ids) <= {t["task_id"] for t in data["tasks"]}
 
-
-def read_previous_success(session: Session, dag_id: str, logical_date: datetime) -> DagRun | None:
-    """The DAG's last successful run before ``logical_date`` (the context's ``prev_*_success``)."""
-    return session.execute(
-        sa.select(DagRun).where(DagRun.dag_id == dag_id, DagRun.state == "success", DagRun.logical_date < logical_date)
-        .order_by(DagRun.logical_date.desc()).limit(1)
-    ).scalar_one_or_none()
