@@ -19,8 +19,25 @@ class TaskSkipped(TandemException):
     """Raised from ``execute`` (or a callable) to mark the task instance as skipped."""
 
 
-# Airflow DAGs raise this name; keeping it lets them run unchanged.
+class TaskFailed(TandemException):
+    """Raised from a task to fail the try at once, without using the retries left."""
+
+
+class SensorTimeout(TaskFailed):
+    """A sensor's condition was not met within its ``timeout`` (no retry, as in Airflow)."""
+
+
+class NotFound(TandemException, KeyError):
+    """A variable or connection that a DAG file asked for does not exist."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+# Airflow DAGs raise these names; keeping them lets them run unchanged.
 AirflowSkipException = TaskSkipped
+AirflowFailException = TaskFailed
+AirflowSensorTimeout = SensorTimeout
 
 
 class TaskTimeout(TandemException):
@@ -68,11 +85,16 @@ class ParamValidationError(TandemException):
 
 
 __all__ = [
+    "AirflowFailException",
+    "AirflowSensorTimeout",
     "AirflowSkipException",
     "DagDefinitionError",
+    "NotFound",
     "ParamValidationError",
+    "SensorTimeout",
     "TandemException",
     "TaskError",
+    "TaskFailed",
     "TaskSkipped",
     "TaskTimeout",
 ]

@@ -11,7 +11,8 @@ Invariants:
   and ``**`` crosses segments. Patterns of inner files are applied after outer ones, and
   the last matching pattern decides;
 - in safe mode (the default, like Airflow's) a file is listed only when its text contains
-  both ``dag`` and ``tandem`` in any case, so helper modules are never imported.
+  ``dag`` and one of ``tandem`` or ``airflow`` in any case (Airflow's own test, so Airflow
+  DAG files are found), so helper modules are never imported.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from tandem.config import Settings
 
 IGNORE_FILE = ".tandemignore"
 EXAMPLE_DAGS_FOLDER = Path(__file__).resolve().parent.parent / "example_dags"
-_SAFE_MODE_WORDS = (b"dag", b"tandem")
+_SAFE_MODE_WORDS = (b"dag",)
+_SAFE_MODE_FRAMEWORKS = (b"tandem", b"airflow")
 
 
 @dataclass(frozen=True)
@@ -124,12 +126,14 @@ def is_ignored(path: Path, is_dir: bool, rules: Iterable[IgnoreRule]) -> bool:
 
 
 def might_contain_dag(path: Path) -> bool:
-    """Safe-mode test: the file mentions both ``dag`` and ``tandem`` (any case)."""
+    """Safe-mode test: the file mentions ``dag`` and ``tandem`` or ``airflow`` (any case)."""
     try:
         content = path.read_bytes().lower()
     except OSError:
         return False
-    return all(word in content for word in _SAFE_MODE_WORDS)
+    return all(word in content for word in _SAFE_MODE_WORDS) and any(
+        word in content for word in _SAFE_MODE_FRAMEWORKS
+    )
 
 
 def list_dag_files(folder: Path, *, safe_mode: bool = True) -> list[Path]:

@@ -83,8 +83,10 @@ def import_dag_file(path: str) -> tuple[ModuleType, list[DAG]]:
     Raises whatever the file raises, or DagDefinitionError for an invalid DAG or a
     dag_id defined twice in the file.
     """
+    from tandem.compat import importer
     from tandem.sdk.dag import DagCollector
 
+    importer.install()  # ``import airflow`` in DAG files means Tandem's shims (docs/airflow.md)
     name = module_name_for(path)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -166,6 +168,12 @@ def _child_main(conn: Connection, path: str, timeout: float) -> None:
         from tandem.db.engine import release_after_fork
 
         release_after_fork()
+        from tandem.db.session import session_scope
+        from tandem.runner.secrets import DatabaseSecrets
+        from tandem.sdk.secrets import set_secrets_backend
+
+        # Airflow lets top-level code read variables and connections; so does Tandem.
+        set_secrets_backend(DatabaseSecrets(session_scope))
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
         signal.alarm(math.ceil(timeout) + _ALARM_GRACE)

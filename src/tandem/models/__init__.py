@@ -1,5 +1,6 @@
 """ORM tables, one module per table. Importing this package registers every table on ``Base``."""
 
+from tandem.models.asset import AssetConsumer, AssetEvent, AssetEventDagRun
 from tandem.models.base import Base, utcnow
 from tandem.models.connection import Connection
 from tandem.models.dag import DagCode, DagModel, ImportError_, SerializedDagModel
@@ -14,6 +15,9 @@ from tandem.models.xcom import XCom
 
 __all__ = [
     "DEFAULT_POOL",
+    "AssetConsumer",
+    "AssetEvent",
+    "AssetEventDagRun",
     "AuditLog",
     "Base",
     "Connection",

@@ -41,7 +41,23 @@ def select_task_ids(session: Session, dag_id: str, *, task_regex: str | None = N
     if task_regex is not None:
         pattern = re.compile(task_regex)
         chosen |= {t["task_id"] for t in tasks if pattern.search(t["task_id"])}
-    return _downstream_closure(tasks, chosen) if downstream else chosen
+    chosen = _downstream_closure(tasks, chosen) if downstream else chosen
+    return _with_setups_and_teardowns(tasks, chosen)
+
+
+def _with_setups_and_teardowns(tasks: list[dict], chosen: set[str]) -> set[str]:
+    """``chosen`` plus, as in Airflow, the setups upstream of them and those setups' teardowns:
+    a work task cleared alone would run without the resources its setup creates."""
+    by_id = {t["task_id"]: t for t in tasks}
+    setups: set[str] = set()
+    stack = [u for t in chosen for u in by_id.get(t, {}).get("upstream", [])]
+    while stack:
+        task_id = stack.pop()
+        if task_id not in setups and by_id.get(task_id, {}).get("is_setup"):
+            setups.add(task_id)
+            stack.extend(by_id[task_id].get("upstream", []))
+    teardowns = {d for s in setups for d in by_id[s].get("downstream", []) if by_id[d].get("is_teardown")}
+    return chosen | setups | teardowns
 
 
 def clear_task_instances(session: Session, dag_id: str, *, run_ids: Iterable[str] | None = None,
@@ -73,14 +89,8 @@ def clear_task_instances(session: Session, dag_id: str, *, run_ids: Iterable[str
         values = {"max_tries": r.try_number + retries.get(r.task_id, 0)}
         if transition_tis(session, [key], S(r.state), S.NONE, values=values, now=now):
             cleared.append(key)
-    # Mapped tasks are expanded again from scratch on the next pass.
-    session.execute(sa.delete(TaskInstance).where(
-        TaskInstance.dag_id == dag_id, TaskInstance.run_id.in_({k.run_id for k in cleared}),
-        TaskInstance.map_index >= 0, TaskInstance.state == S.NONE.value,
-        TaskInstance.task_id.in_({k.task_id for k in cleared if k.map_index >= 0}),
-    ))
-    placeholders = {TiKey(k.dag_id, k.run_id, k.task_id, -1) for k in cleared if k.map_index >= 0}
-    transition_tis(session, placeholders, S.REMOVED, S.NONE, now=now)
+    # Cleared instances of a mapped task run again as they are, keeping their try numbers (as in
+    # Airflow); the task is not expanded anew.
     for run_id in {k.run_id for k in cleared}:
         transition_run(session, dag_id, run_id, RUN_TERMINAL, DagRunState.QUEUED, now=now)
     return cleared

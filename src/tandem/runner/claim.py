@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tandem.executors.workload import Workload
 from tandem.models import DagRun, SerializedDagModel, TaskInstance, TaskTry, XCom, utcnow
 from tandem.orchestration import RetryParams, TiKey, transition_ti
+from tandem.runner.assets import record_asset_events
 from tandem.state import TaskInstanceState
 
 
@@ -27,6 +28,16 @@ class Claim:
     run_type: str
     conf: dict[str, Any]
     start_date: datetime
+    #: The DAG's last successful run before this one (the context's ``prev_*_success``).
+    previous_success: PreviousRun | None = None
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    data_interval_start: datetime | None
+    data_interval_end: datetime | None
+    start_date: datetime | None
+    end_date: datetime | None
 
 
 def claim_try(session: Session, workload: Workload, *, hostname: str, node_id: str, pid: int | None = None) -> Claim | None:
@@ -72,8 +83,14 @@ def _read_claim(session: Session, workload: Workload, start_date: datetime) -> C
                   DagRun.run_type, DagRun.conf)
         .where(DagRun.dag_id == key.dag_id, DagRun.run_id == key.run_id)
     ).one()
+    # Read here, in the claim's transaction, so that the try itself needs no database for it.
+    previous = session.execute(
+        sa.select(DagRun.data_interval_start, DagRun.data_interval_end, DagRun.start_date, DagRun.end_date)
+        .where(DagRun.dag_id == key.dag_id, DagRun.state == "success", DagRun.logical_date < run.logical_date)
+        .order_by(DagRun.logical_date.desc()).limit(1)
+    ).one_or_none()
     return Claim(run.run_id, run.logical_date, run.data_interval_start, run.data_interval_end, run.run_type,
-                 dict(run.conf or {}), start_date)
+                 dict(run.conf or {}), start_date, PreviousRun(*previous) if previous is not None else None)
 
 
 def finish_try(
@@ -86,8 +103,14 @@ def finish_try(
     xcoms: dict[str, Any] | None = None,
     rendered_fields: dict[str, Any] | None = None,
     reason: str | None = None,
+    allow_retry: bool = True,
+    asset_events: list[dict[str, Any]] | None = None,
 ) -> TaskInstanceState | None:
-    """running -> new for this try, with its XComs, in one transaction; None if the CAS lost."""
+    """running -> new for this try, with its XComs, in one transaction; None if the CAS lost.
+
+    A failure uses a retry left unless ``allow_retry`` is false (the task asked to fail for good).
+    ``asset_events`` (the task's outlet updates) are recorded only if the try succeeded.
+    """
     now = utcnow()
     values: dict[str, Any] = {"end_date": now, "failure_reason": reason}
     if start_date is not None:
@@ -96,7 +119,7 @@ def finish_try(
         values["rendered_fields"] = rendered_fields
     final = transition_ti(
         session, workload.key, TaskInstanceState.RUNNING, new, try_number=workload.try_number,
-        values=values, retry=retry or RetryParams(), now=now,
+        values=values, retry=(retry or RetryParams()) if allow_retry else None, now=now,
     )
     if final is None:
         return None
@@ -110,6 +133,8 @@ def finish_try(
             {"dag_id": key.dag_id, "run_id": key.run_id, "task_id": key.task_id, "map_index": key.map_index,
              "key": xkey, "value": value, "timestamp": now} for xkey, value in xcoms.items()
         ])
+    if asset_events and final == TaskInstanceState.SUCCESS:
+        record_asset_events(session, key, asset_events, now)
     close_try_record(session, key, workload.try_number, final, now)
     return final
 

@@ -19,13 +19,12 @@ from typing import Any
 from tandem.config import Settings, get_settings
 from tandem.db.session import session_scope
 from tandem.executors.workload import Workload
-from tandem.models.variable import get_variable_value
 from tandem.orchestration import RetryParams
 from tandem.runner.claim import Claim, claim_try, finish_try
 from tandem.runner.heartbeat import TryHeartbeat
 from tandem.runner.logs import TryLog, try_log_path
 from tandem.runner.runtime import RuntimeTaskInstance
-from tandem.secrets_masker import MaskingStream, is_sensitive_name, mask_secret, process_masker, redact
+from tandem.secrets_masker import MaskingStream, process_masker, redact
 from tandem.state import TaskInstanceState
 
 
@@ -45,6 +44,10 @@ class Outcome:
     xcoms: dict[str, Any] = field(default_factory=dict)
     rendered: dict[str, Any] | None = None
     retry: RetryParams | None = None
+    #: False when the task raised TaskFailed (Airflow's AirflowFailException): fail without retry.
+    retry_allowed: bool = True
+    #: Updates of the task's outlet assets, recorded if the try succeeds: [{"uri", "extra"}].
+    asset_events: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -83,7 +86,8 @@ def finish_many(items: Sequence[tuple[Workload, Claim, Outcome]]) -> list[TaskIn
     with session_scope() as session:
         return [
             finish_try(session, w, o.state, start_date=c.start_date, retry=o.retry, xcoms=o.xcoms,
-                       rendered_fields=o.rendered, reason=o.reason)
+                       rendered_fields=o.rendered, reason=o.reason, allow_retry=o.retry_allowed,
+                       asset_events=o.asset_events)
             for w, c, o in items
         ]
 
@@ -161,7 +165,9 @@ def execute_heartbeating(workload: Workload, claimed: Claim, log: TryLog,
 
 def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Outcome, Prepared | None]:
     """Run the task's code for a claimed try; never raises for anything the task does."""
-    from tandem.exceptions import TaskSkipped, TaskTimeout
+    from tandem.exceptions import TaskFailed, TaskSkipped, TaskTimeout
+    from tandem.sdk.assets import outlet_updates
+    from tandem.sdk.context import current_context
 
     previous_term = signal.signal(signal.SIGTERM, raise_terminated)
     outcome = Outcome(TaskInstanceState.FAILED)
@@ -178,15 +184,23 @@ def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Ou
             signal.signal(signal.SIGALRM, _raise_timeout)
             signal.setitimer(signal.ITIMER_REAL, timeout.total_seconds())
         try:
-            result = task.execute(prepared.context)
+            call_callbacks(task, "execute", prepared.context, log)
+            with current_context(prepared.context):
+                task.pre_execute(prepared.context)
+                result = task.execute(prepared.context)
+                task.post_execute(prepared.context, result)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         outcome.xcoms = {**ti.pushed, **(task.xcoms_to_push(result) if result is not None else {})}
+        outcome.asset_events = outlet_updates(task, prepared.context)
         outcome.state = TaskInstanceState.SUCCESS
     except TaskSkipped as e:
         outcome.xcoms = dict(ti.pushed) if ti else {}
         outcome.state, outcome.reason = TaskInstanceState.SKIPPED, str(e) or None
         log.line(f"Skipped: {e}" if str(e) else "Skipped")
+    except TaskFailed as e:
+        outcome.reason, outcome.retry_allowed = f"{type(e).__name__}: {e}", False
+        log.line(f"Failed without retry: {outcome.reason}", "ERROR")
     except TaskTimeout as e:
         outcome.reason = f"{e} ({prepared.task.execution_timeout.total_seconds():g} s)" if prepared else str(e)
         log.line(outcome.reason, "ERROR")
@@ -206,9 +220,16 @@ def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Ou
 def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskInstance]:
     """Import the DAG file, pick the task (unmapped for this index), build and render its context."""
     from tandem.dag_processing.parser import load_dag
+    from tandem.runner.assets import read_inlet_events, read_triggering_events
+    from tandem.runner.other_dags import DatabaseOtherDags
+    from tandem.runner.secrets import DatabaseSecrets
+    from tandem.sdk.assets import Asset
     from tandem.sdk.context import build_context
-    from tandem.sdk.params import validate_conf
+    from tandem.sdk.other_dags import set_other_dags_backend
+    from tandem.sdk.secrets import set_secrets_backend
 
+    set_secrets_backend(DatabaseSecrets(session_scope))
+    set_other_dags_backend(DatabaseOtherDags(session_scope))
     dag = load_dag(workload.fileloc, workload.dag_id)
     task: Any = dag.get_task(workload.task_id)
     ti = RuntimeTaskInstance(
@@ -217,19 +238,20 @@ def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskI
         mapped_tasks={t.task_id for t in dag.tasks if t.is_mapped}, session_factory=session_scope,
     )
     task = task.unmap_for_index(workload.map_index, ti) if task.is_mapped else task.prepare_for_execution()
-
-    def variable_getter(name: str) -> str | None:
+    # Only tasks that need them read asset events: any other try runs without the database.
+    inlet_uris = [a.uri for a in task.inlets if isinstance(a, Asset)]
+    triggering = inlets = None
+    if claimed.run_type == "asset_triggered" or inlet_uris:
         with session_scope() as session:
-            value = get_variable_value(session, name)
-        if value is not None and is_sensitive_name(name):
-            mask_secret(value)
-        return value
+            triggering = read_triggering_events(session, workload.dag_id, workload.run_id)
+            inlets = read_inlet_events(session, inlet_uris)
 
     context = build_context(
         dag=dag, task=task, ti=ti, run_id=claimed.run_id, logical_date=claimed.logical_date,
         data_interval_start=claimed.data_interval_start, data_interval_end=claimed.data_interval_end,
-        conf=claimed.conf, params=validate_conf(dag.params.serialize(), claimed.conf),
-        variable_getter=variable_getter, dag_run=claimed,
+        conf=claimed.conf, params=None,  # the DAG's params, the task's over them, the run's conf over both
+        dag_run=claimed, triggering_asset_events=triggering, inlet_events=inlets,
+        previous_success=claimed.previous_success,
     )
     task.resolve_xcom_args(context)
     task.render_template_fields(context)
@@ -248,11 +270,14 @@ def run_callbacks(prepared: Prepared | None, final: TaskInstanceState, log: TryL
     if prepared is None:
         return
     event = {TaskInstanceState.SUCCESS: "success", TaskInstanceState.FAILED: "failure",
-             TaskInstanceState.UP_FOR_RETRY: "retry"}.get(final)
-    if event is None:
-        return
-    for callback in prepared.task.callbacks_for(event):
+             TaskInstanceState.UP_FOR_RETRY: "retry", TaskInstanceState.SKIPPED: "skipped"}.get(final)
+    if event is not None:
+        call_callbacks(prepared.task, event, prepared.context, log)
+
+
+def call_callbacks(task: Any, event: str, context: dict[str, Any], log: TryLog) -> None:
+    for callback in task.callbacks_for(event):
         try:
-            callback(prepared.context)
+            callback(context)
         except Exception as e:  # a callback never changes the try's outcome
             log.line(f"on_{event}_callback raised {type(e).__name__}: {e}", "ERROR")

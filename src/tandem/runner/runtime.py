@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tandem.models import XCom
+from tandem.models import DagRun, XCom
+from tandem.sdk.task_log import task_logger
 
 
 class RuntimeTaskInstance:
@@ -30,20 +32,43 @@ class RuntimeTaskInstance:
         self.pushed[key] = value
 
     def xcom_pull(self, task_ids: str | list[str] | None = None, key: str = "return_value",
-                  map_indexes: int | list[int] | None = None, default: Any = None) -> Any:
+                  map_indexes: int | list[int] | None = None, default: Any = None, *, dag_id: str | None = None,
+                  run_id: str | None = None, include_prior_dates: bool = False) -> Any:
+        """Airflow's ``xcom_pull``; ``dag_id``/``run_id`` read another run, ``include_prior_dates``
+        falls back to the latest earlier run of the DAG that has the value."""
         if task_ids is None:
             task_ids = self.task_id
         with self._session_factory() as session:
+            runs = self._runs(session, dag_id or self.dag_id, run_id or self.run_id, include_prior_dates)
             if isinstance(task_ids, str):
-                return self._pull_one(session, task_ids, key, map_indexes, default)
-            return [self._pull_one(session, t, key, map_indexes, default) for t in task_ids]
+                return self._pull_first(session, runs, task_ids, key, map_indexes, default)
+            return [self._pull_first(session, runs, t, key, map_indexes, default) for t in task_ids]
 
-    def _pull_one(self, session: Session, task_id: str, key: str, map_indexes: int | list[int] | None,
-                  default: Any) -> Any:
-        if task_id == self.task_id and key in self.pushed:
+    def _runs(self, session: Session, dag_id: str, run_id: str, include_prior_dates: bool) -> list[tuple[str, str]]:
+        if not include_prior_dates:
+            return [(dag_id, run_id)]
+        this = sa.select(DagRun.logical_date).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id).scalar_subquery()
+        earlier = session.execute(sa.select(DagRun.run_id).where(DagRun.dag_id == dag_id, DagRun.logical_date <= this)
+                                  .order_by(DagRun.logical_date.desc())).scalars()
+        return [(dag_id, r) for r in earlier]
+
+    def _pull_first(self, session: Session, runs: list[tuple[str, str]], task_id: str, key: str,
+                    map_indexes: int | list[int] | None, default: Any) -> Any:
+        if len(runs) == 1:
+            return self._pull_one(session, *runs[0], task_id, key, map_indexes, default)
+        missing = object()
+        for dag_id, run_id in runs:
+            value = self._pull_one(session, dag_id, run_id, task_id, key, map_indexes, missing)
+            if value is not missing and value != []:
+                return value
+        return default
+
+    def _pull_one(self, session: Session, dag_id: str, run_id: str, task_id: str, key: str,
+                  map_indexes: int | list[int] | None, default: Any) -> Any:
+        if (dag_id, run_id, task_id) == (self.dag_id, self.run_id, self.task_id) and key in self.pushed:
             return self.pushed[key]
         query = sa.select(XCom.map_index, XCom.value).where(
-            XCom.dag_id == self.dag_id, XCom.run_id == self.run_id, XCom.task_id == task_id, XCom.key == key
+            XCom.dag_id == dag_id, XCom.run_id == run_id, XCom.task_id == task_id, XCom.key == key
         )
         if map_indexes is None and task_id in self._mapped_tasks:
             rows = session.execute(query.where(XCom.map_index >= 0).order_by(XCom.map_index)).all()
@@ -54,6 +79,12 @@ class RuntimeTaskInstance:
         index = -1 if map_indexes is None else map_indexes
         value = session.execute(query.where(XCom.map_index == index)).one_or_none()
         return default if value is None else value.value
+
+    @property
+    def log(self) -> logging.Logger:
+        """The task's logger (``ti.log.info(...)`` in DAG code)."""
+        task_logger(self)
+        return logging.getLogger("airflow.task")
 
     def __repr__(self) -> str:
         return f"<TaskInstance {self.dag_id}.{self.task_id}[{self.map_index}] {self.run_id} try {self.try_number}>"

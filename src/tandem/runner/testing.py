@@ -14,7 +14,6 @@ from tandem.config import Settings
 from tandem.db.session import session_scope
 from tandem.executors.workload import Workload
 from tandem.models import SerializedDagModel, TaskInstance, utcnow
-from tandem.models.variable import get_variable_value
 from tandem.orchestration import TiKey, transition_ti
 from tandem.runner.execute import run_workload
 from tandem.runner.runtime import RuntimeTaskInstance
@@ -26,8 +25,12 @@ def test_task(engine: Engine, dag_id: str, task_id: str, *, logical_date: dateti
     """Run one task here, ignoring dependencies and recording nothing; return how it ended."""
     from tandem.dag_processing.parser import load_dag
     from tandem.exceptions import TaskSkipped
-    from tandem.sdk.context import build_context
+    from tandem.runner.other_dags import DatabaseOtherDags
+    from tandem.runner.secrets import DatabaseSecrets
+    from tandem.sdk.context import build_context, current_context
+    from tandem.sdk.other_dags import set_other_dags_backend
     from tandem.sdk.params import validate_conf
+    from tandem.sdk.secrets import set_secrets_backend
     from tandem.sdk.timetables import timetable_for
 
     with session_scope(engine) as session:
@@ -46,19 +49,21 @@ def test_task(engine: Engine, dag_id: str, task_id: str, *, logical_date: dateti
     if map_index >= 0:
         task = task.unmap_for_index(map_index, ti)
     interval = timetable_for(data["schedule"], data.get("timezone") or "UTC").infer_manual_data_interval(logical_date)
-    params = validate_conf(data.get("params") or {}, conf or {})
-
-    def variable_getter(name: str) -> str | None:
-        with session_scope(engine) as session:
-            return get_variable_value(session, name)
+    task_params = next(t.get("params") or {} for t in data["tasks"] if t["task_id"] == task_id)
+    params = validate_conf({**(data.get("params") or {}), **task_params}, conf or {})
+    set_secrets_backend(DatabaseSecrets(lambda: session_scope(engine)))
+    set_other_dags_backend(DatabaseOtherDags(lambda: session_scope(engine)))
 
     context = build_context(dag=dag, task=task, ti=ti, run_id=run_id, logical_date=logical_date,
                             data_interval_start=interval.start, data_interval_end=interval.end, conf=conf or {},
-                            params=params, variable_getter=variable_getter)
+                            params=params)
     try:
         task.resolve_xcom_args(context)
         task.render_template_fields(context)
-        result = task.execute(context)
+        with current_context(context):
+            task.pre_execute(context)
+            result = task.execute(context)
+            task.post_execute(context, result)
     except TaskSkipped as e:
         print(f"Task skipped: {e}")
         return S.SKIPPED.value

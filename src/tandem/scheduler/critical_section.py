@@ -7,6 +7,7 @@ cannot get it skips queuing this loop instead of waiting, and a peer does the wo
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -63,6 +64,7 @@ def queue_task_instances(session: Session, dialect: BaseDialect, cache: DagDataC
         if not page:
             break
         dags.update(cache.get_many(session, {c.dag_id for c in page} - dags.keys()))
+        budget.count_tasks(session, dags, page)
         picked = [c for c in page if budget.admit(c, dags.get(c.dag_id))][:executor_slots - len(chosen)]
         chosen += _move_to_queued(session, picked, node_id, now)
         if len(chosen) >= executor_slots or len(page) < max_tis:
@@ -86,6 +88,11 @@ def _candidates(budget: _Budget, only: tuple[str, str] | None) -> sa.Select:
         query = query.where(TaskInstance.pool.not_in(budget.closed_pools))
     if budget.closed_dags:
         query = query.where(TaskInstance.dag_id.not_in(budget.closed_dags))
+    if budget.closed_tasks:
+        query = query.where(sa.tuple_(TaskInstance.dag_id, TaskInstance.task_id).not_in(budget.closed_tasks))
+    if budget.closed_task_runs:
+        query = query.where(sa.tuple_(TaskInstance.dag_id, TaskInstance.task_id, TaskInstance.run_id)
+                            .not_in(budget.closed_task_runs))
     return query.order_by(TaskInstance.priority_weight.desc(), TaskInstance.scheduled_at, TaskInstance.map_index)
 
 
@@ -98,6 +105,11 @@ class _Budget:
     dag_used: dict[str, int]
     closed_pools: set[str] = field(default_factory=set)
     closed_dags: set[str] = field(default_factory=set)
+    #: Occupying tries per (dag, task) and (dag, task, run), for tasks with max_active_tis_per_dag(run).
+    task_used: defaultdict[tuple[str, ...], int] = field(default_factory=lambda: defaultdict(int))
+    counted_tasks: set[tuple[str, str]] = field(default_factory=set)
+    closed_tasks: set[tuple[str, str]] = field(default_factory=set)
+    closed_task_runs: set[tuple[str, str, str]] = field(default_factory=set)
 
     @classmethod
     def read(cls, session: Session) -> _Budget:
@@ -112,8 +124,25 @@ class _Budget:
             dag_used[dag_id] += int(count)
         return cls(pools, pool_used, dag_used, closed_pools={p for p, n in pools.items() if pool_used[p] >= n})
 
+    def count_tasks(self, session: Session, dags: dict[str, DagData], page: Sequence[Any]) -> None:
+        """Read the usage of the page's tasks that set a per-task limit (once per task)."""
+        limited = {(c.dag_id, c.task_id) for c in page if c.dag_id in dags and any(
+            dags[c.dag_id].tasks.get(c.task_id, {}).get(k) is not None
+            for k in ("max_active_tis_per_dag", "max_active_tis_per_dagrun"))} - self.counted_tasks
+        if not limited:
+            return
+        self.counted_tasks |= limited
+        for dag_id, task_id, run_id, count in session.execute(
+            sa.select(TaskInstance.dag_id, TaskInstance.task_id, TaskInstance.run_id, sa.func.count())
+            .where(sa.tuple_(TaskInstance.dag_id, TaskInstance.task_id).in_(limited),
+                   TaskInstance.state.in_(_OCCUPYING))
+            .group_by(TaskInstance.dag_id, TaskInstance.task_id, TaskInstance.run_id)
+        ):
+            self.task_used[(dag_id, task_id)] += int(count)
+            self.task_used[(dag_id, task_id, run_id)] += int(count)
+
     def admit(self, c: Any, dag: DagData | None) -> bool:
-        """Spend the slots ``c`` needs, or close its pool or DAG to later pages and refuse it."""
+        """Spend the slots ``c`` needs, or close what is full to later pages and refuse it."""
         if dag is None or self.dag_used[c.dag_id] >= dag.max_active_tasks:
             self.closed_dags.add(c.dag_id)
             return False
@@ -121,8 +150,18 @@ class _Budget:
             # Conservative for a pool with a few slots left: it reopens at the next pass.
             self.closed_pools.add(c.pool)
             return False
+        limits = dag.tasks.get(c.task_id, {})
+        per_dag, per_run = limits.get("max_active_tis_per_dag"), limits.get("max_active_tis_per_dagrun")
+        if per_dag is not None and self.task_used[(c.dag_id, c.task_id)] >= per_dag:
+            self.closed_tasks.add((c.dag_id, c.task_id))
+            return False
+        if per_run is not None and self.task_used[(c.dag_id, c.task_id, c.run_id)] >= per_run:
+            self.closed_task_runs.add((c.dag_id, c.task_id, c.run_id))
+            return False
         self.pool_used[c.pool] += c.pool_slots
         self.dag_used[c.dag_id] += 1
+        self.task_used[(c.dag_id, c.task_id)] += 1
+        self.task_used[(c.dag_id, c.task_id, c.run_id)] += 1
         return True
 
 

@@ -37,7 +37,18 @@ class DagData:
 
     @cached_property
     def leaves(self) -> frozenset[str]:
-        return frozenset(t for t, d in self.tasks.items() if not d["downstream"])
+        """The tasks whose states decide the run's: as in Airflow, a teardown (and only
+        teardowns downstream) does not make a task a non-leaf, unless it has
+        ``on_failure_fail_dagrun``."""
+
+        def ignorable(task_id: str) -> bool:
+            task = self.tasks[task_id]
+            return bool(task.get("is_teardown")) and not task.get("on_failure_fail_dagrun")
+
+        effective = frozenset(
+            t for t, d in self.tasks.items() if not ignorable(t) and all(ignorable(x) for x in d["downstream"])
+        )
+        return effective or frozenset(t for t, d in self.tasks.items() if not d["downstream"])
 
     @cached_property
     def has_signals(self) -> bool:

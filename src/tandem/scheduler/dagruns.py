@@ -50,7 +50,7 @@ def task_instance_rows(dag: DagData, dag_id: str, run_id: str, task_ids: list[st
     return rows
 
 
-def _insert_run(session: Session, dag: DagData, *, run_id: str, logical_date: datetime,
+def insert_run(session: Session, dag: DagData, *, run_id: str, logical_date: datetime,
                 interval: tuple[datetime | None, datetime | None], run_after: datetime, run_type: str,
                 conf: dict[str, Any], triggered_by: str, now: datetime) -> DagRun:
     run = DagRun(
@@ -93,7 +93,7 @@ def trigger_dag_run(session: Session, cache: DagDataCache, dag_id: str, *, run_i
         raise RunExists(f"DAG {dag_id!r} already has a run {exists.run_id!r} with that run id or logical date")
     try:
         with session.begin_nested():
-            return _insert_run(session, dag, run_id=run_id, logical_date=logical_date,
+            return insert_run(session, dag, run_id=run_id, logical_date=logical_date,
                                interval=(interval.start, interval.end), run_after=now, run_type="manual",
                                conf=conf, triggered_by=triggered_by, now=now)
     except sa.exc.IntegrityError:
@@ -150,9 +150,9 @@ def _create_next_run(session: Session, row: DagModel, dag: DagData, now: datetim
     created = 0
     try:
         with session.begin_nested():
-            _insert_run(session, dag, run_id=f"scheduled__{logical_date.isoformat()}", logical_date=logical_date,
-                        interval=interval, run_after=row.next_dagrun_create_after or now, run_type="scheduled",
-                        conf={}, triggered_by="scheduler", now=now)
+            insert_run(session, dag, run_id=f"scheduled__{logical_date.isoformat()}", logical_date=logical_date,
+                       interval=interval, run_after=row.next_dagrun_create_after or now, run_type="scheduled",
+                       conf={}, triggered_by="scheduler", now=now)
         created = 1
     except sa.exc.IntegrityError:
         pass  # a peer (or an earlier life of this scheduler) created it; just move on

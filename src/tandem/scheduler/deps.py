@@ -83,8 +83,10 @@ def plan_run(dag: DagData, tis: list[TiView], signals: dict[tuple[str, str], Any
             if task_id in skip:
                 decision = Decision.SKIP
             else:
-                upstream = [s for u in dag.upstream(task_id) for s in states_of(u)]
-                decision = decide(task.get("trigger_rule") or "all_success", upstream)
+                upstream_ids = _deciding_upstream(dag, task_id, ti.map_index, current)
+                upstream = [s for u, m in upstream_ids for s in ([current[(u, m)]] if m is not None else states_of(u))]
+                setups = [s for u in dag.upstream(task_id) if dag.tasks[u].get("is_setup") for s in states_of(u)]
+                decision = decide(task.get("trigger_rule") or "all_success", upstream, setups)
             if decision is Decision.SKIP:
                 plan.skip.append((task_id, ti.map_index))
                 current[(task_id, ti.map_index)] = S.SKIPPED.value
@@ -103,6 +105,27 @@ def plan_run(dag: DagData, tis: list[TiView], signals: dict[tuple[str, str], Any
     if not plan.expand:
         plan.run_state = _run_outcome(dag, current)
     return plan
+
+
+def _deciding_upstream(dag: DagData, task_id: str, map_index: int,
+                       current: dict[tuple[str, int], str]) -> list[tuple[str, int | None]]:
+    """The upstream instances a task instance's trigger rule looks at: (task_id, map_index), or
+    (task_id, None) for all instances of it.
+
+    In a mapped task group, instance i of a task follows instance i of its upstream in the
+    group (as in Airflow); the unexpanded placeholder follows only upstreams outside the group,
+    once those inside are expanded, so the group's tasks expand as soon as they can.
+    """
+    group = dag.tasks[task_id].get("mapped_group")
+    upstream = dag.upstream(task_id)
+    if not group:
+        return [(u, None) for u in upstream]
+    inside = {u for u in upstream if dag.tasks[u].get("mapped_group") == group}
+    if map_index >= 0:
+        return [(u, map_index) if u in inside and (u, map_index) in current else (u, None) for u in upstream]
+    if any((u, -1) in current for u in inside):  # an upstream in the group is not expanded yet
+        return [(u, None) for u in upstream]
+    return [(u, None) for u in upstream if u not in inside]
 
 
 def _run_outcome(dag: DagData, current: dict[tuple[str, int], str]) -> S | None:

@@ -56,8 +56,7 @@ def run_dag_inprocess(engine: Engine, settings: Settings, dag_id: str, *, conf: 
                       TaskInstance.map_index)
         ).scalars().all()
         tis = [{"task_id": t.task_id, "map_index": t.map_index, "state": t.state, "try_number": t.try_number,
-                "start_date": t.start_date, "end_date": t.end_date, "duration": t.duration} for t in rows
-               if not (t.map_index == -1 and t.state == "removed")]
+                "start_date": t.start_date, "end_date": t.end_date, "duration": t.duration} for t in rows]
     return state, tis
 
 

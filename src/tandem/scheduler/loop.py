@@ -24,6 +24,7 @@ from tandem.executors.base import BaseExecutor
 from tandem.executors.workload import Event, Workload
 from tandem.models import utcnow
 from tandem.orchestration import transition_ti
+from tandem.scheduler.assets import create_asset_triggered_runs
 from tandem.scheduler.callbacks import CallbackRunner
 from tandem.scheduler.critical_section import LockBusy, queue_task_instances
 from tandem.scheduler.dag_data import DagDataCache
@@ -92,6 +93,8 @@ class Scheduler:
                 if self.only is None:
                     stats.created = create_scheduled_runs(session, self.dialect, self.cache, now,
                                                           cfg.max_dagruns_per_loop)
+                    stats.created += create_asset_triggered_runs(session, self.dialect, self.cache, now,
+                                                                 cfg.max_dagruns_per_loop)
                 stats.started = start_queued_runs(session, self.dialect, now,
                                                   cfg.max_dagruns_per_loop, only=self.only)
             s = schedule_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop, only=self.only)

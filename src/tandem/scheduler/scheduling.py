@@ -154,15 +154,30 @@ def _expand(session: Session, run: DagRun, dag: DagData, task_id: str, now: date
     if length == 0:
         transition_tis(session, placeholder, S.NONE, S.SKIPPED, now=now)
         return []
-    transition_tis(session, placeholder, S.NONE, S.REMOVED, now=now)
+    # As Airflow does, the placeholder becomes instance 0 (no state change, so no transition):
+    # a run keeps no map_index -1 row that Airflow would not have.
+    renumbered = session.execute(
+        sa.update(TaskInstance).where(
+            TaskInstance.dag_id == run.dag_id, TaskInstance.run_id == run.run_id, TaskInstance.task_id == task_id,
+            TaskInstance.map_index == -1, TaskInstance.state == S.NONE.value,
+        ).values(map_index=0).execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not renumbered:
+        return []  # another scheduler expanded it first
     rows = task_instance_rows(dag, run.dag_id, run.run_id, [task_id])[0]
-    session.execute(sa.insert(TaskInstance), [{**rows, "map_index": i} for i in range(length)])
+    if length > 1:
+        session.execute(sa.insert(TaskInstance), [{**rows, "map_index": i} for i in range(1, length)])
+    if dag.tasks[task_id].get("mapped_group"):
+        return []  # in a mapped task group each instance follows its own upstream: decided next pass
     return [(task_id, i, S.NONE.value) for i in range(length)]
 
 
 def _source_length(session: Session, run: DagRun, dag: DagData, source: dict[str, Any]) -> int:
     if source["kind"] == "literal":
         return int(source["length"])
+    if source["kind"] == "zip":  # ``a.zip(b)``: the shortest, or the longest with a fillvalue
+        lengths = [_source_length(session, run, dag, s) for s in source["sources"]]
+        return max(lengths) if source["longest"] else min(lengths)
     upstream = source["task_id"]
     query = sa.select(XCom.value).where(
         XCom.dag_id == run.dag_id, XCom.run_id == run.run_id, XCom.task_id == upstream,

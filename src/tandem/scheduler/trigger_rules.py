@@ -18,14 +18,19 @@ class Decision(Enum):
 
 TRIGGER_RULES = frozenset({
     "all_success", "all_failed", "all_done", "one_success", "one_failed", "none_failed",
-    "none_failed_min_one_success", "none_skipped", "always",
+    "none_failed_min_one_success", "none_skipped", "always", "all_done_setup_success",
+    "one_done", "all_skipped",
 })
 
 _DONE = {S.SUCCESS, S.FAILED, S.UPSTREAM_FAILED, S.SKIPPED}
 
 
-def decide(rule: str, upstream_states: Iterable[str]) -> Decision:
-    """Decide for one task given its upstream task instances' states (removed ones excluded)."""
+def decide(rule: str, upstream_states: Iterable[str], setup_states: Iterable[str] = ()) -> Decision:
+    """Decide for one task given its upstream task instances' states (removed ones excluded).
+
+    ``setup_states`` are the states of the upstream setup tasks among them (used by a
+    teardown's ``all_done_setup_success``).
+    """
     counts = Counter(S(s) for s in upstream_states if s != S.REMOVED)
     total = sum(counts.values())
     success, skipped = counts[S.SUCCESS], counts[S.SKIPPED]
@@ -46,6 +51,15 @@ def decide(rule: str, upstream_states: Iterable[str]) -> Decision:
         return Decision.READY if all_done else Decision.WAIT
     if rule == "all_done":
         return Decision.READY if all_done else Decision.WAIT
+    if rule == "all_done_setup_success":
+        if not all_done:
+            return Decision.WAIT
+        setups = Counter(S(s) for s in setup_states if s != S.REMOVED)
+        if setups and setups[S.SKIPPED] == sum(setups.values()):
+            return Decision.SKIP
+        if setups and not setups[S.SUCCESS]:
+            return Decision.UPSTREAM_FAILED
+        return Decision.READY
     if rule == "one_success":
         if success:
             return Decision.READY
@@ -56,6 +70,14 @@ def decide(rule: str, upstream_states: Iterable[str]) -> Decision:
         if failed:
             return Decision.READY
         return Decision.SKIP if all_done else Decision.WAIT
+    if rule == "one_done":
+        if success or failed:
+            return Decision.READY
+        return Decision.SKIP if all_done else Decision.WAIT
+    if rule == "all_skipped":
+        if success or failed:
+            return Decision.SKIP
+        return Decision.READY if all_done else Decision.WAIT
     if rule == "none_failed":
         if failed:
             return Decision.UPSTREAM_FAILED

@@ -9,10 +9,11 @@ registration in a DAG and TaskGroup.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from tandem.exceptions import DagDefinitionError
 from tandem.sdk.dependency import DependencyMixin
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+$")
 WEIGHT_RULES = ("downstream", "upstream", "absolute")
-CALLBACK_EVENTS = ("success", "failure", "retry")
+CALLBACK_EVENTS = ("success", "failure", "retry", "execute", "skipped")
 
 # The scheduling arguments every operator accepts, with their defaults. Mapped
 # operators read the same names out of their partial() kwargs.
@@ -52,6 +53,13 @@ BASE_ARG_DEFAULTS: dict[str, Any] = {
     "end_date": None,
     "params": None,
     "do_xcom_push": True,
+    "outlets": None,
+    "inlets": None,
+    "map_index_template": None,
+    "max_active_tis_per_dag": None,
+    "max_active_tis_per_dagrun": None,
+    "on_execute_callback": None,
+    "on_skipped_callback": None,
 }
 
 
@@ -75,6 +83,12 @@ def _as_timedelta(name: str, value: Any) -> timedelta | None:
     raise TypeError(f"{name} must be a timedelta or a number of seconds, got {value!r}")
 
 
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple, set)) else [value]
+
+
 class AbstractOperator(DependencyMixin):
     """Common state of DAG nodes. Subclasses call :meth:`_init_node` from their constructor."""
 
@@ -83,7 +97,6 @@ class AbstractOperator(DependencyMixin):
     ui_color: ClassVar[str] = "#ffffff"
     is_branch: ClassVar[bool] = False
     is_short_circuit: ClassVar[bool] = False
-    is_mapped: ClassVar[bool] = False
 
     task_id: str
     dag: DAG | None
@@ -91,6 +104,10 @@ class AbstractOperator(DependencyMixin):
     location: SourceLocation
     multiple_outputs: bool = False
     ignore_downstream_trigger_rules: bool = False
+    is_setup: bool = False
+    is_teardown: bool = False
+    on_failure_fail_dagrun: bool = False
+    _wrapped_before: set[str]  # task ids before a ``with teardown:`` block
 
     def _init_node(
         self,
@@ -154,6 +171,13 @@ class AbstractOperator(DependencyMixin):
         self.end_date = values["end_date"]
         self.params: dict[str, Any] = dict(values["params"] or {})
         self.do_xcom_push: bool = bool(values["do_xcom_push"])
+        self.outlets: list[Any] = _as_list(values["outlets"])
+        self.inlets: list[Any] = _as_list(values["inlets"])
+        self.map_index_template: str | None = values["map_index_template"]
+        self.max_active_tis_per_dag: int | None = values["max_active_tis_per_dag"]
+        self.max_active_tis_per_dagrun: int | None = values["max_active_tis_per_dagrun"]
+        self.on_execute_callback = values["on_execute_callback"]
+        self.on_skipped_callback = values["on_skipped_callback"]
 
     def _fail(self, problem: str) -> None:
         location = getattr(self, "location", None)
@@ -183,6 +207,61 @@ class AbstractOperator(DependencyMixin):
             )
         self.downstream_task_ids.add(downstream.task_id)
         downstream.upstream_task_ids.add(self.task_id)
+
+    # -- mapping -------------------------------------------------------------
+    @property
+    def is_mapped(self) -> bool:
+        """True when one task instance per element runs (a task in a mapped task group is)."""
+        return self.mapped_task_group() is not None
+
+    def mapped_task_group(self) -> TaskGroup | None:
+        """The innermost enclosing task group that is expanded, if any."""
+        group = self.task_group
+        while group is not None:
+            if group.expand_input is not None:
+                return group
+            group = group.parent_group
+        return None
+
+    # -- setup/teardown ------------------------------------------------------
+    def as_setup(self) -> AbstractOperator:
+        """Mark this task as a setup: teardowns downstream run if at least one setup succeeded."""
+        self.is_setup = True
+        return self
+
+    def as_teardown(self, *, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> AbstractOperator:
+        """Mark this task as a teardown of ``setups`` (made upstream of it).
+
+        A teardown runs once everything upstream is done and a setup succeeded, and its
+        failure leaves the run's state alone unless ``on_failure_fail_dagrun``.
+        """
+        self.is_teardown = True
+        self.trigger_rule = TriggerRule.ALL_DONE_SETUP_SUCCESS.value
+        if on_failure_fail_dagrun is not None:
+            self.on_failure_fail_dagrun = on_failure_fail_dagrun
+        if setups is not None:
+            for setup in setups if isinstance(setups, (list, tuple)) else [setups]:
+                setup.as_setup()
+                setup.set_downstream(self)
+        return self
+
+    def __enter__(self) -> Self:
+        """``with teardown.as_teardown(setups=setup):`` wraps the tasks created in the block."""
+        if not self.is_teardown:
+            self._fail(f"task '{self.task_id}': only a teardown task can be used as a context manager")
+        self._wrapped_before = set(self._require_dag().task_dict)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        dag = self._require_dag()
+        added = {t: dag.task_dict[t] for t in dag.task_dict.keys() - self._wrapped_before if t != self.task_id}
+        setups = [dag.task_dict[t] for t in self.upstream_task_ids if dag.task_dict[t].is_setup]
+        for task in added.values():
+            if not task.upstream_task_ids & added.keys():
+                for setup in setups:
+                    setup.set_downstream(task)
+            if not task.downstream_task_ids & added.keys():
+                task.set_downstream(self)
 
     @property
     def upstream_list(self) -> list[AbstractOperator]:
@@ -214,7 +293,7 @@ class AbstractOperator(DependencyMixin):
         return self.priority_weight + sum(self.dag.task_dict[t].priority_weight for t in seen)
 
     def callbacks_for(self, event: str) -> list[Callable[[dict[str, Any]], Any]]:
-        """The callbacks to run on ``event`` ("success", "failure" or "retry"), as a list."""
+        """The callbacks to run on ``event`` (one of :data:`CALLBACK_EVENTS`), as a list."""
         if event not in CALLBACK_EVENTS:
             raise ValueError(f"unknown callback event {event!r}; expected one of {CALLBACK_EVENTS}")
         value = getattr(self, f"on_{event}_callback")
@@ -238,6 +317,13 @@ class AbstractOperator(DependencyMixin):
                     raise TypeError(f"task '{self.task_id}': 'return_value' is reserved as an output key")
                 pushed[key] = value
         return pushed
+
+    @property
+    def log(self) -> logging.Logger:
+        """Where the operator's messages go: the task's log."""
+        from tandem.sdk.task_log import task_logger
+
+        return task_logger(self)
 
     @property
     def output(self) -> XComArg:

@@ -129,6 +129,35 @@ class BaseOperator(AbstractOperator):
         do_xcom_push: bool = True,
         dag: DAG | None = None,
         task_group: TaskGroup | None = None,
+        outlets: Any = None,
+        inlets: Any = None,
+        map_index_template: str | None = None,
+        max_active_tis_per_dag: int | None = None,
+        max_active_tis_per_dagrun: int | None = None,
+        on_execute_callback: Any = None,
+        on_skipped_callback: Any = None,
+        email: str | list[str] | None = None,
+        email_on_retry: bool = True,
+        email_on_failure: bool = True,
+        ignore_first_depends_on_past: bool = True,
+        wait_for_past_depends_before_skipping: bool = False,
+        wait_for_downstream: bool = False,
+        resources: dict[str, Any] | None = None,
+        run_as_user: str | None = None,
+        executor: str | None = None,
+        executor_config: dict[str, Any] | None = None,
+        doc: str | None = None,
+        doc_json: str | None = None,
+        doc_yaml: str | None = None,
+        doc_rst: str | None = None,
+        task_display_name: str | None = None,
+        logger_name: str | None = None,
+        allow_nested_operators: bool = True,
+        render_template_as_native_obj: bool | None = None,
+        multiple_outputs: bool = False,
+        pre_execute: Callable[[dict[str, Any]], Any] | None = None,
+        post_execute: Callable[[dict[str, Any], Any], Any] | None = None,
+        sla: timedelta | None = None,
     ) -> None:
         detached = dag_context.is_detached()
         if dag is None and not detached:
@@ -163,8 +192,32 @@ class BaseOperator(AbstractOperator):
                 "end_date": end_date,
                 "params": params,
                 "do_xcom_push": do_xcom_push,
+                "outlets": outlets,
+                "inlets": inlets,
+                "map_index_template": map_index_template,
+                "max_active_tis_per_dag": max_active_tis_per_dag,
+                "max_active_tis_per_dagrun": max_active_tis_per_dagrun,
+                "on_execute_callback": on_execute_callback,
+                "on_skipped_callback": on_skipped_callback,
             },
         )
+        # Airflow arguments accepted so DAG files run unchanged, kept on the task but not acted
+        # on (docs/airflow.md): Tandem sends no mail and has one executor and one user.
+        airflow_only = {
+            "email": email, "email_on_retry": email_on_retry, "email_on_failure": email_on_failure,
+            "ignore_first_depends_on_past": ignore_first_depends_on_past,
+            "wait_for_past_depends_before_skipping": wait_for_past_depends_before_skipping,
+            "wait_for_downstream": wait_for_downstream, "resources": resources, "run_as_user": run_as_user,
+            "executor": executor, "executor_config": executor_config, "doc": doc, "doc_json": doc_json,
+            "doc_yaml": doc_yaml, "doc_rst": doc_rst, "task_display_name": task_display_name,
+            "logger_name": logger_name, "allow_nested_operators": allow_nested_operators,
+            "render_template_as_native_obj": render_template_as_native_obj, "sla": sla,
+        }
+        for name, value in airflow_only.items():
+            setattr(self, name, value)
+        self.multiple_outputs = multiple_outputs
+        self._pre_execute_hook = pre_execute
+        self._post_execute_hook = post_execute
 
     def _after_init(self) -> None:
         """Register in the DAG and infer dependencies from XComArgs in arguments."""
@@ -176,7 +229,7 @@ class BaseOperator(AbstractOperator):
             self.task_group.add(self)
         for field in self._reference_fields():
             for xcom_arg in iter_xcom_args(getattr(self, field, None)):
-                xcom_arg.operator.set_downstream(self)
+                xcom_arg.set_downstream(self)
 
     def _reference_fields(self) -> list[str]:
         fields = list(self.template_fields)
@@ -203,12 +256,29 @@ class BaseOperator(AbstractOperator):
                 setattr(clone, field, _copy_containers(getattr(self, field)))
         return clone
 
+    def expand_sources(self) -> list[dict[str, Any]]:
+        """For a task of a mapped task group: the group's expand arguments (see serialization)."""
+        group = self.mapped_task_group()
+        if group is None:
+            raise TypeError(f"task '{self.task_id}' is not mapped")
+        return group.expand_sources()
+
+    def unmap_for_index(self, map_index: int, context_or_ti: Any) -> BaseOperator:
+        """A task of a mapped task group, as instance ``map_index`` runs it."""
+        clone = self.prepare_for_execution()
+        clone.map_index = map_index
+        return clone
+
     def resolve_xcom_args(self, context: dict[str, Any]) -> None:
         """Replace XComArg/DagParam placeholders in arguments with their run-time values."""
         for field in self._reference_fields():
             value = getattr(self, field, None)
             if value is not None:
                 setattr(self, field, resolve_references(value, context))
+
+    def render_template(self, content: Any, context: dict[str, Any], jinja_env: Any = None) -> Any:
+        """``content`` (a string, file name with a ``template_ext`` ending, or container) rendered."""
+        return render_value(content, context, jinja_env or jinja_environment(self.dag), self.template_ext)
 
     def render_template_fields(self, context: dict[str, Any], jinja_env: Any = None) -> BaseOperator:
         """Render every field in ``template_fields`` in place; returns ``self``."""
@@ -218,6 +288,16 @@ class BaseOperator(AbstractOperator):
             if value is not None:
                 setattr(self, field, render_value(value, context, env, self.template_ext))
         return self
+
+    def pre_execute(self, context: dict[str, Any]) -> None:
+        """Run right before :meth:`execute` (calls the ``pre_execute`` argument, if any)."""
+        if self._pre_execute_hook is not None:
+            self._pre_execute_hook(context)
+
+    def post_execute(self, context: dict[str, Any], result: Any = None) -> None:
+        """Run right after a successful :meth:`execute` (calls the ``post_execute`` argument)."""
+        if self._post_execute_hook is not None:
+            self._post_execute_hook(context, result)
 
     def execute(self, context: dict[str, Any]) -> Any:
         """Do the work; the return value is pushed as the ``return_value`` XCom."""

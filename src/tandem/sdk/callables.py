@@ -2,11 +2,13 @@
 
 A callable gets a context key by naming it as a parameter (``def f(ds, ti)``), or
 the whole context through ``**kwargs``. Explicit ``op_kwargs`` win over context
-keys; parameters already filled positionally by ``op_args`` are left alone.
+keys; parameters already filled positionally by ``op_args`` are left alone. An ``async def``
+callable is run to completion in a fresh event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -43,4 +45,7 @@ def call_with_context(
     op_kwargs: dict[str, Any],
     context: dict[str, Any],
 ) -> Any:
-    return func(*op_args, **determine_kwargs(func, op_args, op_kwargs, context))
+    result = func(*op_args, **determine_kwargs(func, op_args, op_kwargs, context))
+    if inspect.iscoroutine(result):  # an ``async def`` task: run it to completion here
+        return asyncio.run(result)
+    return result

@@ -20,6 +20,7 @@ from tandem.sdk.params import ParamsDict
 from tandem.sdk.schedule import Schedule, ScheduleArg, parse_schedule
 from tandem.sdk.source import caller_location
 from tandem.sdk.task_group import TaskGroup
+from tandem.sdk.timetable_specs import spec_timezone
 
 if TYPE_CHECKING:
     from tandem.sdk.abstractoperator import AbstractOperator
@@ -57,6 +58,10 @@ class DAG:
         to the time zone of ``start_date``.
     :param template_searchpath: extra folders for template files.
     :param user_defined_macros, user_defined_filters: extra Jinja globals / filters.
+    :param render_template_as_native_obj: templates render to Python objects (Jinja's
+        NativeEnvironment), not strings.
+    :param jinja_environment_kwargs: extra arguments of the Jinja environment.
+    :param dag_display_name: the name shown in the UI (default: the dag_id).
     """
 
     def __init__(
@@ -83,6 +88,20 @@ class DAG:
         user_defined_macros: dict[str, Any] | None = None,
         user_defined_filters: dict[str, Callable[..., Any]] | None = None,
         schedule_interval: ScheduleArg = _UNSET,
+        render_template_as_native_obj: bool = False,
+        jinja_environment_kwargs: dict[str, Any] | None = None,
+        dag_display_name: str | None = None,
+        is_paused_upon_creation: bool | None = None,
+        access_control: dict[str, Any] | None = None,
+        owner_links: dict[str, str] | None = None,
+        max_consecutive_failed_dag_runs: int = 0,
+        fail_fast: bool = False,
+        auto_register: bool = True,
+        deadline: Any = None,
+        sla_miss_callback: Any = None,
+        allowed_run_types: Any = None,
+        disable_bundle_versioning: bool = False,
+        rerun_with_latest_version: bool | None = None,
     ) -> None:
         location = caller_location()
         self.fileloc = location.fileloc
@@ -96,7 +115,9 @@ class DAG:
             raise self._error(f"unparsable schedule: {err}") from None
 
         self.default_args: dict[str, Any] = dict(default_args or {})
-        self.timezone = self._resolve_timezone(timezone, start_date or self.default_args.get("start_date"))
+        self.timezone = self._resolve_timezone(
+            timezone or spec_timezone(schedule), start_date or self.default_args.get("start_date")
+        )
         self.start_date = self._aware(start_date or self.default_args.get("start_date"), "start_date")
         self.end_date = self._aware(end_date or self.default_args.get("end_date"), "end_date")
         if self.schedule.kind != "none" and self.start_date is None:
@@ -124,6 +145,22 @@ class DAG:
         self.template_undefined = template_undefined
         self.user_defined_macros = dict(user_defined_macros or {})
         self.user_defined_filters = dict(user_defined_filters or {})
+        self.render_template_as_native_obj = render_template_as_native_obj
+        self.jinja_environment_kwargs = dict(jinja_environment_kwargs or {})
+        self.dag_display_name = dag_display_name or dag_id
+        # Airflow arguments accepted so DAG files run unchanged, kept but not acted on
+        # (docs/airflow.md): Tandem has no per-DAG access control, deadlines or fail-fast yet.
+        self.is_paused_upon_creation = is_paused_upon_creation
+        self.access_control = access_control
+        self.owner_links = dict(owner_links or {})
+        self.max_consecutive_failed_dag_runs = max_consecutive_failed_dag_runs
+        self.fail_fast = fail_fast
+        self.auto_register = auto_register
+        self.deadline = deadline
+        self.sla_miss_callback = sla_miss_callback
+        self.allowed_run_types = allowed_run_types
+        self.disable_bundle_versioning = disable_bundle_versioning
+        self.rerun_with_latest_version = rerun_with_latest_version
         self._jinja_env: Any = None
 
         self.task_dict: dict[str, AbstractOperator] = {}

@@ -17,12 +17,13 @@ from tandem.sdk.params import NOTSET
 from tandem.sdk.xcom_arg import DagParam
 
 
-def dag(dag_id: str | None = None, **dag_kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., DAG]]:
+def dag(dag_id: str | None = None, *, dag_class: type[DAG] = DAG,
+        **dag_kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., DAG]]:
     """Decorate a function that defines tasks; calling it returns the DAG.
 
     Accepts every :class:`~tandem.sdk.dag.DAG` argument; ``dag_id`` defaults to
     the function name and ``doc_md`` to its docstring. ``@dag`` without
-    parentheses is accepted too.
+    parentheses is accepted too. ``dag_class`` is the DAG class built (a subclass of DAG).
     """
     if callable(dag_id):  # bare @dag
         return dag()(dag_id)
@@ -37,7 +38,7 @@ def dag(dag_id: str | None = None, **dag_kwargs: Any) -> Callable[[Callable[...,
             options = dict(dag_kwargs)
             if function.__doc__ and not options.get("doc_md"):
                 options["doc_md"] = inspect.cleandoc(function.__doc__)
-            with DAG(dag_id or function.__name__, **options) as dag_obj:
+            with dag_class(dag_id or function.__name__, **options) as dag_obj:
                 references: dict[str, Any] = {}
                 for name, value in bound.arguments.items():
                     if value is not NOTSET:

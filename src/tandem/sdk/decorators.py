@@ -1,4 +1,4 @@
-"""``@task`` and its variants (``@task.branch``, ``@task.short_circuit``, ``@task.bash``).
+"""``@task`` and its variants (``@task.branch``, ``@task.short_circuit``, ``@task.bash``, ...).
 
 Calling a decorated function inside a DAG creates a task and returns an
 :class:`~tandem.sdk.xcom_arg.XComArg` for its result; XComArgs among the call's
@@ -14,13 +14,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tandem.sdk import dag_context
-from tandem.sdk.mapped import MappedOperator, OperatorPartial
+from tandem.sdk.mapped import KWARGS, MappedOperator, OperatorPartial
 from tandem.sdk.operators.decorated import (
     DecoratedBashOperator,
+    DecoratedBranchExternalPythonOperator,
     DecoratedBranchOperator,
+    DecoratedBranchVirtualenvOperator,
+    DecoratedExternalPythonOperator,
     DecoratedPythonOperator,
     DecoratedShortCircuitOperator,
+    DecoratedVirtualenvOperator,
 )
+from tandem.sdk.sensors.python import DecoratedSensorOperator
 from tandem.sdk.source import caller_location
 from tandem.sdk.xcom_arg import XComArg
 
@@ -62,14 +67,27 @@ class TaskDecorator:
     """
 
     def __init__(
-        self, function: Callable[..., Any], operator_class: type[Any], kwargs: dict[str, Any]
+        self,
+        function: Callable[..., Any],
+        operator_class: type[Any],
+        kwargs: dict[str, Any],
+        role: dict[str, Any] | None = None,
     ):
         if not callable(function):
             raise TypeError(f"@task must decorate a callable, got {function!r}")
         self.function = function
         self.operator_class = operator_class
         self.kwargs = kwargs
+        #: {"setup": True} or {"teardown": True, "on_failure_fail_dagrun": ...} from @setup/@teardown.
+        self.role = role or {}
         functools.update_wrapper(self, function)
+
+    def _apply_role(self, result: XComArg) -> XComArg:
+        if self.role.get("setup"):
+            result.as_setup()
+        elif self.role.get("teardown"):
+            result.as_teardown(on_failure_fail_dagrun=self.role.get("on_failure_fail_dagrun"))
+        return result
 
     def _operator_kwargs(self, dag: DAG | None, group: TaskGroup | None) -> dict[str, Any]:
         kwargs = dict(self.kwargs)
@@ -89,7 +107,7 @@ class TaskDecorator:
         operator = self.operator_class(
             op_args=list(args), op_kwargs=kwargs, **self._operator_kwargs(dag, group)
         )
-        return XComArg(operator)
+        return self._apply_role(XComArg(operator))
 
     def partial(self, **kwargs: Any) -> DecoratedPartial:
         """Fix some of the function's arguments for every mapped instance."""
@@ -99,9 +117,13 @@ class TaskDecorator:
         """Create one task instance per element (cross product over several arguments)."""
         return self.partial().expand(**kwargs)
 
+    def expand_kwargs(self, kwargs_list: Any) -> XComArg:
+        """One task instance per dict of keyword arguments in ``kwargs_list``."""
+        return self.partial().expand_kwargs(kwargs_list)
+
     def override(self, **kwargs: Any) -> TaskDecorator:
         """A copy with some operator arguments (task_id, retries, ...) replaced."""
-        return TaskDecorator(self.function, self.operator_class, {**self.kwargs, **kwargs})
+        return TaskDecorator(self.function, self.operator_class, {**self.kwargs, **kwargs}, self.role)
 
 
 class DecoratedPartial:
@@ -115,6 +137,12 @@ class DecoratedPartial:
         overlap = set(mapped) & set(self.fixed)
         if overlap:
             raise TypeError(f"argument(s) {sorted(overlap)} given to both partial() and expand()")
+        return self._map(mapped)
+
+    def expand_kwargs(self, kwargs_list: Any) -> XComArg:
+        return self._map({KWARGS: kwargs_list})
+
+    def _map(self, mapped: dict[str, Any]) -> XComArg:
         dag, group = self.decorator._placement()
         kwargs = self.decorator._operator_kwargs(dag, group)
         kwargs["op_kwargs"] = dict(self.fixed)
@@ -122,7 +150,7 @@ class DecoratedPartial:
             self.decorator.operator_class, kwargs, location=caller_location(), expand_into="op_kwargs"
         )
         operator: MappedOperator = partial.expand(**mapped)
-        return XComArg(operator)
+        return self.decorator._apply_role(XComArg(operator))
 
 
 def _decorator(operator_class: type[BaseOperator]) -> Callable[..., Any]:
@@ -141,9 +169,43 @@ class _TaskFactory:
     branch = staticmethod(_decorator(DecoratedBranchOperator))
     short_circuit = staticmethod(_decorator(DecoratedShortCircuitOperator))
     bash = staticmethod(_decorator(DecoratedBashOperator))
+    sensor = staticmethod(_decorator(DecoratedSensorOperator))
+    virtualenv = staticmethod(_decorator(DecoratedVirtualenvOperator))
+    external_python = staticmethod(_decorator(DecoratedExternalPythonOperator))
+    branch_virtualenv = staticmethod(_decorator(DecoratedBranchVirtualenvOperator))
+    branch_external_python = staticmethod(_decorator(DecoratedBranchExternalPythonOperator))
 
     def __call__(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
         return self.python(python_callable, **kwargs)
 
+    def __getattr__(self, name: str) -> Any:
+        # Airflow has more task flavours (virtualenv, docker, ...): name the missing one.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        import tandem
+
+        raise AttributeError(f"@task.{name} is not supported by Tandem {tandem.__version__} (see docs/airflow.md)")
+
 
 task = _TaskFactory()
+
+
+def _as_task(function: Callable[..., Any]) -> TaskDecorator:
+    return function if isinstance(function, TaskDecorator) else TaskDecorator(function, DecoratedPythonOperator, {})
+
+
+def setup(function: Callable[..., Any]) -> TaskDecorator:
+    """``@setup``: a ``@task`` whose calls create setup tasks."""
+    decorator = _as_task(function)
+    return TaskDecorator(decorator.function, decorator.operator_class, decorator.kwargs, {"setup": True})
+
+
+def teardown(function: Callable[..., Any] | None = None, *, on_failure_fail_dagrun: bool = False) -> Any:
+    """``@teardown`` or ``@teardown(on_failure_fail_dagrun=True)``: calls create teardown tasks."""
+
+    def make(function: Callable[..., Any]) -> TaskDecorator:
+        decorator = _as_task(function)
+        role = {"teardown": True, "on_failure_fail_dagrun": on_failure_fail_dagrun}
+        return TaskDecorator(decorator.function, decorator.operator_class, decorator.kwargs, role)
+
+    return make(function) if function is not None else make

@@ -8,6 +8,7 @@ downstream edges).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
@@ -30,6 +31,9 @@ class DependencyMixin:
 
     def set_downstream(self, other: DependencyTarget) -> None:
         for target in _flatten(other):
+            if isinstance(target, EdgeModifier):
+                target.upstream_nodes.append(self)
+                continue
             for leaf in self.dependency_leaves():
                 for root in target.dependency_roots():
                     leaf.add_edge_to(root)
@@ -54,6 +58,28 @@ class DependencyMixin:
     def __rlshift__(self, other: Any) -> Any:
         self.set_downstream(other)
         return self
+
+
+class EdgeModifier(DependencyMixin):
+    """A label on the edges through it: ``a >> Label("on error") >> b`` is ``a >> b``.
+
+    Tandem keeps no edge labels; the modifier only forwards the dependency.
+    """
+
+    def __init__(self, label: str | None = None) -> None:
+        self.label = label
+        self.upstream_nodes: list[DependencyMixin] = []
+
+    def dependency_roots(self) -> list[AbstractOperator]:
+        return []
+
+    def dependency_leaves(self) -> list[AbstractOperator]:
+        return [leaf for node in self.upstream_nodes for leaf in node.dependency_leaves()]
+
+
+def Label(label: str) -> EdgeModifier:  # Airflow's spelling
+    """An edge label (see :class:`EdgeModifier`)."""
+    return EdgeModifier(label)
 
 
 def _flatten(other: Any) -> list[DependencyMixin]:
@@ -90,6 +116,21 @@ def chain(*elements: DependencyMixin | Sequence[DependencyMixin]) -> None:
                 left.set_downstream(down)
         else:
             up.set_downstream(down)  # type: ignore[union-attr]
+
+
+def cross_downstream(from_tasks: Sequence[DependencyMixin], to_tasks: DependencyTarget) -> None:
+    """Every task of ``from_tasks`` upstream of every task of ``to_tasks``."""
+    for task in from_tasks:
+        task.set_downstream(to_tasks)
+
+
+def chain_linear(*elements: DependencyMixin | Sequence[DependencyMixin]) -> None:
+    """Like :func:`chain`, but each list is fully connected to the next (any lengths)."""
+    if len(elements) < 2:
+        raise ValueError("chain_linear() needs at least two elements")
+    for up, down in itertools.pairwise(elements):
+        for left in _flatten(up):
+            left.set_downstream(down)
 
 
 def unique(items: Iterable[Any]) -> list[Any]:

@@ -8,7 +8,10 @@ import time
 import uuid
 from datetime import date, datetime, timedelta
 
-__all__ = ["date", "datetime", "ds_add", "ds_format", "json", "random", "time", "timedelta", "uuid"]
+import dateutil
+import dateutil.relativedelta  # ``macros.dateutil.relativedelta`` works, as in Airflow
+
+__all__ = ["date", "datetime", "dateutil", "ds_add", "ds_format", "json", "random", "time", "timedelta", "uuid"]
 
 
 def ds_add(ds: str, days: int) -> str:

@@ -8,8 +8,10 @@ into a plain operator for one ``map_index`` with :meth:`MappedOperator.unmap_for
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from tandem.exceptions import DagDefinitionError
 from tandem.sdk import dag_context
 from tandem.sdk.abstractoperator import BASE_ARG_DEFAULTS, AbstractOperator
 from tandem.sdk.expansion import positions_for_index, total_length
@@ -19,8 +21,11 @@ from tandem.sdk.xcom_arg import XComArg, iter_xcom_args
 
 if TYPE_CHECKING:
     from tandem.sdk.baseoperator import BaseOperator
+    from tandem.sdk.task_group import TaskGroup
 
 _NOT_MAPPABLE = {"task_id", "dag", "task_group", "default_args"}
+#: The expand argument of ``expand_kwargs``: a list of dicts, each one instance's arguments.
+KWARGS = "__kwargs__"
 
 
 def constructor_arg_names(operator_class: type) -> set[str]:
@@ -34,6 +39,15 @@ def constructor_arg_names(operator_class: type) -> set[str]:
             if param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY) and param.name != "self":
                 names.add(param.name)
     return names
+
+
+def _ancestors(group: TaskGroup) -> list[TaskGroup]:
+    chain: list[TaskGroup] = []
+    current: TaskGroup | None = group
+    while current is not None:
+        chain.append(current)
+        current = current.parent_group
+    return chain
 
 
 class OperatorPartial:
@@ -63,6 +77,10 @@ class OperatorPartial:
             location=self.location,
         )
 
+    def expand_kwargs(self, kwargs_list: Any) -> MappedOperator:
+        """One instance per dict of ``kwargs_list`` (a list, or an XComArg giving one)."""
+        return self.expand(**{KWARGS: kwargs_list})
+
 
 class MappedOperator(AbstractOperator):
     """A task expanded over lists at run time (one task instance per element).
@@ -74,7 +92,9 @@ class MappedOperator(AbstractOperator):
         name of a dict argument (``"op_kwargs"`` for ``@task``) to merge them into.
     """
 
-    is_mapped = True
+    @property
+    def is_mapped(self) -> bool:
+        return True
 
     def __init__(
         self,
@@ -88,6 +108,10 @@ class MappedOperator(AbstractOperator):
         self.location = location
         dag = partial_kwargs.pop("dag", None) or dag_context.current_dag()
         task_group = partial_kwargs.pop("task_group", None) or dag_context.current_group(dag)
+        if task_group is not None and any(g.expand_input is not None for g in _ancestors(task_group)):
+            raise DagDefinitionError(
+                f"task {partial_kwargs.get('task_id')!r}: mapping a task inside a mapped task group is not "
+                "supported by Tandem", fileloc=location.fileloc, lineno=location.lineno)
         default_args = {
             **(dag.default_args if dag is not None else {}),
             **(task_group.inherited_default_args() if task_group is not None else {}),
@@ -125,11 +149,18 @@ class MappedOperator(AbstractOperator):
             task_group.add(self)
         for value in [*expand_input.values(), *partial_kwargs.values()]:
             for xcom_arg in iter_xcom_args(value):
-                xcom_arg.operator.set_downstream(self)
+                xcom_arg.set_downstream(self)
 
     def _check_expand_input(self, expand_input: dict[str, Any], accepted: set[str]) -> dict[str, Any]:
         if not expand_input:
             self._fail(f"task '{self.task_id}': expand() needs at least one argument")
+        if KWARGS in expand_input:
+            value = expand_input[KWARGS]
+            if not isinstance(value, (list, tuple, XComArg)) or (
+                isinstance(value, (list, tuple)) and not all(isinstance(v, (dict, XComArg)) for v in value)
+            ):
+                self._fail(f"task '{self.task_id}': expand_kwargs() needs a list of dicts or an XComArg")
+            return dict(expand_input)
         for name, value in expand_input.items():
             if self.expand_into is None and (name not in accepted or name in _NOT_MAPPABLE):
                 self._fail(f"task '{self.task_id}': {self.operator_class.__name__} cannot map over {name!r}")
@@ -152,9 +183,7 @@ class MappedOperator(AbstractOperator):
         sources: list[dict[str, Any]] = []
         for arg, value in self.expand_input.items():
             if isinstance(value, XComArg):
-                sources.append(
-                    {"arg": arg, "kind": "xcom", "task_id": value.operator.task_id, "key": value.key}
-                )
+                sources.append({"arg": arg, **value.expand_source()})
             else:
                 sources.append({"arg": arg, "kind": "literal", "length": len(value)})
         return sources
@@ -175,21 +204,21 @@ class MappedOperator(AbstractOperator):
             raise KeyError(f"length of expand argument {arg!r} comes from an XCom and was not given")
         return len(value)
 
-    def resolve_expand_values(self, context_or_ti: Any) -> dict[str, list[Any]]:
-        """Each expand argument as a concrete list (dicts become lists of (key, value))."""
+    def resolve_expand_values(self, context_or_ti: Any) -> dict[str, Sequence[Any]]:
+        """Each expand argument as a sequence (dicts become lists of (key, value))."""
         ti = ti_from(context_or_ti)
-        values: dict[str, list[Any]] = {}
+        values: dict[str, Sequence[Any]] = {}
         for arg, value in self.expand_input.items():
             if isinstance(value, XComArg):
-                value = ti.xcom_pull(task_ids=value.operator.task_id, key=value.key)
+                value = value.pull(ti)
                 if value is None:
                     raise ValueError(
                         f"task '{self.task_id}': XCom feeding expand argument {arg!r} is missing"
                     )
             if isinstance(value, dict):
                 values[arg] = list(value.items())
-            elif isinstance(value, (list, tuple)):
-                values[arg] = list(value)
+            elif isinstance(value, Sequence) and not isinstance(value, str):
+                values[arg] = value
             else:
                 raise TypeError(
                     f"task '{self.task_id}': expand argument {arg!r} resolved to "
@@ -202,6 +231,8 @@ class MappedOperator(AbstractOperator):
         values = self.resolve_expand_values(context_or_ti)
         positions = positions_for_index(map_index, [len(v) for v in values.values()])
         chosen = {arg: items[pos] for (arg, items), pos in zip(values.items(), positions, strict=True)}
+        if KWARGS in chosen:
+            chosen = self._kwargs_element(chosen[KWARGS], context_or_ti)
         kwargs = dict(self.partial_kwargs)
         if self.expand_into is None:
             kwargs.update(chosen)
@@ -216,6 +247,13 @@ class MappedOperator(AbstractOperator):
         operator.location = self.location
         operator.map_index = map_index
         return operator
+
+    def _kwargs_element(self, element: Any, context_or_ti: Any) -> dict[str, Any]:
+        if isinstance(element, XComArg):
+            element = element.pull(ti_from(context_or_ti))
+        if not isinstance(element, dict) or not all(isinstance(k, str) for k in element):
+            raise TypeError(f"task '{self.task_id}': expand_kwargs() element {element!r} is not a dict of arguments")
+        return element
 
     def xcoms_to_push(self, result: Any) -> dict[str, Any]:
         raise TypeError("call xcoms_to_push on the operator returned by unmap_for_index()")

@@ -81,7 +81,9 @@ class Param:
             ) from None
         return {
             "default": copy.deepcopy(default),
-            "schema": copy.deepcopy(self.schema),
+            # Through JSON: the stored form has string keys only (UI hints like Airflow's
+            # ``values_display`` may map None or numbers), so it can be hashed canonically.
+            "schema": json.loads(json.dumps(self.schema, default=str)),
             "description": self.description,
             "has_default": self.has_default,
         }

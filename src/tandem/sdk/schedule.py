@@ -6,11 +6,14 @@ back into run dates on the scheduler side.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-ScheduleArg = str | timedelta | None
+# A string, timedelta or None; or a timetable object (``to_schedule()``) or an asset
+# expression (``to_asset_schedule()``), both passed through as Any.
+ScheduleArg = Any
 
 # Presets map to cron expressions; "@once" is handled separately (not periodic).
 CRON_PRESETS: dict[str, str] = {
@@ -26,7 +29,12 @@ CRON_PRESETS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Schedule:
-    """A validated schedule: ``kind`` is one of none, cron, timedelta, once."""
+    """A validated schedule: ``kind`` is one of none, cron, cron_trigger, timedelta, delta_trigger,
+    once, assets, asset_or_time (``expr``: JSON of the asset condition and the time schedule).
+
+    ``seconds`` is the period of ``timedelta`` and the data interval of ``cron_trigger``;
+    ``expr`` of ``assets`` is the asset condition (see :mod:`tandem.sdk.assets`).
+    """
 
     kind: str
     expr: str | None = None
@@ -36,8 +44,13 @@ class Schedule:
     def summary(self) -> str:
         if self.kind == "none":
             return "None"
-        if self.kind == "timedelta":
+        if self.kind in ("timedelta", "delta_trigger"):
             return f"every {timedelta(seconds=self.seconds or 0)}"
+        if self.kind == "assets":
+            return f"on assets {self.expr}"
+        if self.kind == "asset_or_time":
+            both = json.loads(self.expr or "{}")
+            return f"on assets {json.dumps(both['assets'], sort_keys=True)} or {both['time']['summary']}"
         return self.expr or ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -53,6 +66,14 @@ def parse_schedule(schedule: ScheduleArg) -> Schedule:
     """Validate ``schedule``; raises ValueError with a human-readable reason."""
     if schedule is None:
         return Schedule("none")
+    if hasattr(schedule, "to_schedule"):
+        return schedule.to_schedule()
+    if hasattr(schedule, "to_asset_schedule") or (
+        isinstance(schedule, (list, tuple)) and schedule and all(hasattr(a, "to_asset_schedule") for a in schedule)
+    ):
+        from tandem.sdk.assets import asset_schedule
+
+        return asset_schedule(schedule)
     if isinstance(schedule, timedelta):
         if schedule <= timedelta(0):
             raise ValueError(f"schedule interval must be positive, got {schedule}")

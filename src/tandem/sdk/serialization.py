@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tandem.exceptions import DagDefinitionError, ParamValidationError
+from tandem.sdk.params import ParamsDict
 from tandem.sdk.task_group import TaskGroup
 
 if TYPE_CHECKING:
@@ -62,7 +63,14 @@ def serialize_task(task: AbstractOperator) -> dict[str, Any]:
             event: bool(task.callbacks_for(event)) for event in ("success", "failure", "retry")
         },
         "ui_color": task.ui_color,
+        "params": ParamsDict(task.params).serialize(),
+        "is_setup": task.is_setup,
+        "is_teardown": task.is_teardown,
+        "on_failure_fail_dagrun": task.on_failure_fail_dagrun,
+        "max_active_tis_per_dag": task.max_active_tis_per_dag,
+        "max_active_tis_per_dagrun": task.max_active_tis_per_dagrun,
         "mapped": {"sources": task.expand_sources()} if task.is_mapped else None,  # type: ignore[attr-defined]
+        "mapped_group": group.group_id if (group := task.mapped_task_group()) is not None else None,
     }
 
 
@@ -172,6 +180,14 @@ class SerializedTask:
     has_callbacks: dict[str, bool]
     ui_color: str
     mapped: dict[str, Any] | None
+    # Added later: defaults keep DAGs serialized before them readable.
+    params: dict[str, Any] = field(default_factory=dict)
+    is_setup: bool = False
+    is_teardown: bool = False
+    on_failure_fail_dagrun: bool = False
+    max_active_tis_per_dag: int | None = None
+    max_active_tis_per_dagrun: int | None = None
+    mapped_group: str | None = None
 
     @property
     def is_mapped(self) -> bool:

@@ -8,6 +8,7 @@ links it to the group's roots.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Union
 
 from tandem.exceptions import DagDefinitionError
@@ -31,6 +32,8 @@ class TaskGroup(DependencyMixin):
     :param prefix_group_id: prefix member task ids with the group id (default True).
     :param parent_group: the enclosing group (default: the open ``with`` group or the root).
     :param dag: the DAG (default: the open ``with DAG``).
+    :param add_suffix_on_collision: take ``group_id__N`` when the id is taken (else an error).
+    :param ui_color, ui_fgcolor: accepted for Airflow compatibility.
     """
 
     def __init__(
@@ -42,11 +45,20 @@ class TaskGroup(DependencyMixin):
         parent_group: TaskGroup | None = None,
         dag: DAG | None = None,
         default_args: dict[str, Any] | None = None,
+        add_suffix_on_collision: bool = False,
+        ui_color: str = "CornflowerBlue",
+        ui_fgcolor: str = "#000",
+        group_display_name: str | None = None,
+        doc_md: str | None = None,
     ) -> None:
         self.children: dict[str, Child] = {}
         self.tooltip = tooltip
         self.prefix_group_id = prefix_group_id
         self.default_args = dict(default_args or {})
+        self.ui_color, self.ui_fgcolor = ui_color, ui_fgcolor
+        self.group_display_name, self.doc_md = group_display_name, doc_md
+        #: For a mapped task group (``@task_group`` + ``expand``): arg name -> list, dict or XComArg.
+        self.expand_input: dict[str, Any] | None = None
         if group_id is None:  # the root group of a DAG, created by DAG itself
             self._group_id: str | None = None
             self.parent_group: TaskGroup | None = None
@@ -66,6 +78,9 @@ class TaskGroup(DependencyMixin):
         self._group_id = group_id
         assert self.parent_group is not None
         full_id = self.group_id
+        if add_suffix_on_collision:
+            self._group_id = self._free_label(group_id, dag)
+            full_id = self.group_id
         if full_id in dag.task_group.all_group_ids() or full_id in dag.task_dict:
             raise DagDefinitionError(
                 f"duplicate group id {full_id!r}",
@@ -74,6 +89,16 @@ class TaskGroup(DependencyMixin):
                 dag_id=dag.dag_id,
             )
         self.parent_group.children[full_id] = self  # type: ignore[index]
+
+    def _free_label(self, label: str, dag: DAG) -> str:
+        """``label``, or ``label__N`` with the next free N when a group already has the id."""
+        taken = dag.task_group.all_group_ids() | dag.task_dict.keys()
+        full = self.group_id
+        if full not in taken:
+            return label
+        pattern = re.compile(rf"^{re.escape(full or '')}__(\d+)$")
+        suffixes = [int(m.group(1)) for g in taken if (m := pattern.match(g))]
+        return f"{label}__{max(suffixes, default=0) + 1}"
 
     @property
     def group_id(self) -> str | None:
@@ -96,6 +121,18 @@ class TaskGroup(DependencyMixin):
         if self.parent_group is not None and not self.prefix_group_id:
             return self.parent_group.child_id(label)
         return label
+
+    def expand_sources(self) -> list[dict[str, Any]]:
+        """Serialized expand arguments of a mapped group (as a mapped operator's)."""
+        from tandem.sdk.xcom_arg import XComArg
+
+        sources: list[dict[str, Any]] = []
+        for arg, value in (self.expand_input or {}).items():
+            if isinstance(value, XComArg):
+                sources.append({"arg": arg, **value.expand_source()})
+            else:
+                sources.append({"arg": arg, "kind": "literal", "length": len(value)})
+        return sources
 
     def inherited_default_args(self) -> dict[str, Any]:
         """This group's default_args over those of its enclosing groups."""

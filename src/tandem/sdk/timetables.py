@@ -8,6 +8,7 @@ at 02:00 local time across DST changes; every returned datetime is aware UTC.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -180,6 +181,44 @@ class CronTimetable(_PeriodicTimetable):
         return self._step(t, forward=False)
 
 
+class CronTriggerTimetable(CronTimetable):
+    """A run at each cron tick: logical date = the tick, data interval ``[tick - interval, tick]``.
+
+    Airflow 3's ``CronTriggerTimetable``: without catchup only the latest tick (at or before
+    now) is run, later ticks follow as they come.
+    """
+
+    def __init__(self, expr: str, timezone_name: str, interval_seconds: float = 0.0) -> None:
+        super().__init__(expr, timezone_name)
+        self.interval = timedelta(seconds=interval_seconds)
+
+    def next_dagrun_info(
+        self,
+        *,
+        last_automated_interval: DataInterval | None,
+        start_date: Any,
+        end_date: Any,
+        catchup: bool,
+        now: datetime,
+    ) -> DagRunInfo | None:
+        earliest, latest, current = _utc(start_date), _utc(end_date), _utc(now)
+        assert current is not None
+        if earliest is None:
+            return None
+        tick = self._align_up(earliest)
+        if last_automated_interval is not None:
+            tick = max(tick, self._next(_utc(last_automated_interval.end)))  # type: ignore[arg-type]
+        if not catchup:
+            tick = max(tick, self._align_down(current))
+        if latest is not None and tick > latest:
+            return None
+        return DagRunInfo(tick, DataInterval(tick - self.interval, tick), tick)
+
+    def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
+        run_after = _utc(run_after)  # type: ignore[assignment]
+        return DataInterval(run_after - self.interval, run_after)
+
+
 class DeltaTimetable(_PeriodicTimetable):
     """A fixed ``timedelta`` schedule; the grid is anchored at the DAG's start_date."""
 
@@ -223,15 +262,52 @@ class DeltaTimetable(_PeriodicTimetable):
         return DataInterval(run_after - self.delta, run_after)
 
 
+class DeltaTriggerTimetable(DeltaTimetable):
+    """A run every ``delta`` from start_date; logical date = its trigger time, a point interval."""
+
+    def next_dagrun_info(
+        self,
+        *,
+        last_automated_interval: DataInterval | None,
+        start_date: Any,
+        end_date: Any,
+        catchup: bool,
+        now: datetime,
+    ) -> DagRunInfo | None:
+        anchor, latest, current = _utc(start_date), _utc(end_date), _utc(now)
+        assert current is not None
+        if anchor is None:
+            return None
+        anchored = DeltaTriggerTimetable(self.delta.total_seconds(), anchor)
+        tick = anchor
+        if last_automated_interval is not None:
+            tick = max(tick, anchored._next(_utc(last_automated_interval.end)))  # type: ignore[arg-type]
+        if not catchup and current > tick:
+            tick = max(tick, anchored._align_down(current))
+        if latest is not None and tick > latest:
+            return None
+        return DagRunInfo(tick, DataInterval(tick, tick), tick)
+
+    def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
+        run_after = _utc(run_after)  # type: ignore[assignment]
+        return DataInterval(run_after, run_after)
+
+
 def timetable_for(schedule: dict[str, Any], timezone_name: str = "UTC") -> Timetable:
     """The timetable for a serialized ``schedule`` dict (see serialization)."""
     kind = schedule["kind"]
-    if kind == "none":
+    if kind in ("none", "assets"):  # asset-scheduled DAGs run when their assets update, not on a clock
         return Timetable()
+    if kind == "asset_or_time":  # the clock part; the scheduler's asset pass does the rest
+        return timetable_for(json.loads(schedule["expr"])["time"], timezone_name)
     if kind == "once":
         return OnceTimetable()
     if kind == "cron":
         return CronTimetable(schedule["expr"], timezone_name)
+    if kind == "cron_trigger":
+        return CronTriggerTimetable(schedule["expr"], timezone_name, float(schedule["seconds"] or 0))
     if kind == "timedelta":
         return DeltaTimetable(float(schedule["seconds"]))
+    if kind == "delta_trigger":
+        return DeltaTriggerTimetable(float(schedule["seconds"]))
     raise ValueError(f"unknown schedule kind {kind!r}")

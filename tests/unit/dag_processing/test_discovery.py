@@ -97,3 +97,10 @@ def test_example_dags_included_when_load_examples(tandem_home: Path, monkeypatch
     assert dag_folders(settings) == [settings.dags_folder, EXAMPLE_DAGS_FOLDER]
     assert EXAMPLE_DAGS_FOLDER.name == "example_dags" and EXAMPLE_DAGS_FOLDER.is_dir()
     assert set(list_dag_files(EXAMPLE_DAGS_FOLDER)) <= set(list_all_dag_files(settings))
+
+
+def test_safe_mode_finds_airflow_dag_files(tmp_path: Path) -> None:
+    _touch(tmp_path, "airflow_dag.py", "from airflow.sdk import DAG\n")
+    _touch(tmp_path, "airflow_helper.py", "from airflow.hooks.base import BaseHook\n")
+
+    assert _names(list_dag_files(tmp_path), tmp_path) == ["airflow_dag.py"]

@@ -285,3 +285,25 @@ def test_example_dags_parse_cleanly(
 
     assert _errors(engine) == {}
     assert stats.dags >= 1 and stats.import_errors == 0
+
+
+def test_airflow_file_reading_a_variable_at_top_level(dags_folder: Path, settings: Settings, engine: Engine) -> None:
+    # Given an Airflow DAG file whose dag_id comes from a variable in the metadata DB
+    from tandem.models.variable import set_variable
+
+    with session_scope(engine) as session:
+        set_variable(session, "dag_name", "from_variable")
+    (dags_folder / "airflow_style.py").write_text(
+        "import pendulum\nfrom airflow.sdk import DAG, Variable\nfrom airflow.providers.standard.operators.empty "
+        "import EmptyOperator\n\nwith DAG(Variable.get('dag_name'), schedule='@daily', "
+        "start_date=pendulum.datetime(2024, 1, 1, tz='Europe/Paris')):\n    EmptyOperator(task_id='t')\n"
+    )
+
+    # When the processor parses it
+    stats = DagFileProcessor(settings, engine).run_once(NOW)
+
+    # Then the DAG is found, with Airflow 3's reading of its cron schedule
+    assert (stats.dags, stats.import_errors) == (1, 0)
+    serialized = _serialized(engine, "from_variable")
+    assert serialized is not None
+    assert serialized.data["schedule"]["kind"] == "cron_trigger" and serialized.data["timezone"] == "Europe/Paris"

@@ -46,3 +46,22 @@ def test_rules_match_the_sdk() -> None:
     from tandem.sdk.trigger_rule import TriggerRule
 
     assert {r.value for r in TriggerRule} == TRIGGER_RULES
+
+
+@pytest.mark.parametrize(("upstream", "setups", "expected"), [
+    ([S, F], [S], READY),  # a setup succeeded: the teardown runs even though work failed
+    ([S, R], [S], WAIT),
+    ([F, UF], [F], UPF),  # no setup succeeded
+    ([K, K], [K], SKIP),  # every setup skipped
+    ([S, S], [], READY),
+])
+def test_all_done_setup_success(upstream: list[str], setups: list[str], expected: Decision) -> None:
+    assert decide("all_done_setup_success", upstream, setups) is expected
+
+
+@pytest.mark.parametrize(("rule", "upstream", "expected"), [
+    ("one_done", [F, R], READY), ("one_done", [K, R], WAIT), ("one_done", [K, K], SKIP),
+    ("all_skipped", [K, K], READY), ("all_skipped", [K, S], SKIP), ("all_skipped", [K, R], WAIT),
+])
+def test_airflow_3_rules(rule: str, upstream: list[str], expected: Decision) -> None:
+    assert decide(rule, upstream) is expected

@@ -145,7 +145,14 @@ def test_task_fields(serialized: dict) -> None:
         "ignore_downstream_trigger_rules": False,
         "has_callbacks": {"success": False, "failure": False, "retry": False},
         "ui_color": "#ffefeb",
+        "params": {},
+        "is_setup": False,
+        "is_teardown": False,
+        "on_failure_fail_dagrun": False,
+        "max_active_tis_per_dag": None,
+        "max_active_tis_per_dagrun": None,
         "mapped": None,
+        "mapped_group": None,
     }
     load = tasks["g.load"]
     assert load["mapped"] == {

@@ -60,7 +60,6 @@ def render(text: Any, **dag_kwargs: Any) -> Any:
         ("{{ macros.datetime(2020, 1, 2).year + macros.timedelta(days=1).days }}", "2021"),
         ("{{ macros.json.dumps([1]) }}", "[1]"),
         ("{{ macros.uuid.UUID(int=0) }}", "00000000-0000-0000-0000-000000000000"),
-        ("{{ undefined_thing }}", ""),
     ],
 )
 def test_every_context_key_renders(template: str, expected: str) -> None:
@@ -77,9 +76,13 @@ def test_missing_variable_raises() -> None:
         render("{{ var.value.missing }}")
 
 
-def test_strict_undefined_can_be_opted_into_and_user_macros() -> None:
+def test_undefined_names_fail_as_in_airflow_unless_lenient_is_opted_into() -> None:
     with pytest.raises(jinja2.UndefinedError):
-        render("{{ nope }}", template_undefined=jinja2.StrictUndefined)
+        render("{{ nope }}")
+    assert render("{{ nope }}", template_undefined=jinja2.Undefined) == ""
+
+
+def test_user_macros_and_filters() -> None:
     rendered = render(
         "{{ shout(greeting) | twice }}",
         user_defined_macros={"greeting": "hi", "shout": str.upper},
@@ -140,3 +143,14 @@ def test_build_context_merges_conf_over_dag_and_task_params() -> None:
         variable_getter=lambda name: None,
     )
     assert explicit["params"] == {"given": 1}
+
+
+def test_airflow_date_filters() -> None:
+    assert render("{{ logical_date | ds }} {{ logical_date | ds_nodash }} {{ logical_date | ts_nodash }}") == (
+        "2024-03-05 20240305 20240305T060708")
+
+
+def test_literal_values_are_not_rendered() -> None:
+    from tandem.sdk.templating import literal
+
+    assert render(["{{ ds }}", literal("{{ ds }}")]) == ["2024-03-05", "{{ ds }}"]

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from tandem.exceptions import TaskError, TaskSkipped
@@ -32,6 +32,7 @@ class BashOperator(BaseOperator):
     :param cwd: working directory (templated); default a fresh temporary directory.
     :param skip_on_exit_code: exit code(s) that mean "skipped"; None disables.
     :param output_encoding: how the command's output is decoded.
+    :param output_processor: turns the last line of output into the return value.
     """
 
     template_fields: ClassVar[Sequence[str]] = ("bash_command", "env", "cwd")
@@ -47,9 +48,11 @@ class BashOperator(BaseOperator):
         cwd: str | None = None,
         skip_on_exit_code: int | Sequence[int] | None = 99,
         output_encoding: str = "utf-8",
+        output_processor: Callable[[str], Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.output_processor = output_processor
         self.bash_command = bash_command
         self.env = env
         self.append_env = append_env
@@ -84,6 +87,8 @@ class BashOperator(BaseOperator):
             raise TaskSkipped(f"bash command exited with code {exit_code}: skipping")
         if exit_code != 0:
             raise TaskError(f"bash command failed: it returned the non-zero exit code {exit_code}")
+        if self.output_processor is not None and last_line is not None:
+            return self.output_processor(last_line)
         return last_line
 
     def _run(self) -> tuple[int, str | None]:

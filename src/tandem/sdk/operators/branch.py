@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from tandem.sdk.baseoperator import BaseOperator
 from tandem.sdk.operators.python import PythonOperator
 
 BRANCH_XCOM_KEY = "branch_followed"
@@ -20,7 +21,15 @@ class BranchMixin:
 
     task_id: str
     downstream_task_ids: set[str]
+    dag: Any
     is_branch = True
+
+    def _group_roots(self, item: Any) -> list[Any]:
+        """A task group's id stands for its tasks directly downstream of the branch (as in Airflow)."""
+        groups = {g.group_id: g for g in self.dag.task_group.iter_groups()} if self.dag is not None else {}
+        if isinstance(item, str) and item not in self.downstream_task_ids and item in groups:
+            return sorted(t.task_id for t in groups[item].dependency_roots() if t.task_id in self.downstream_task_ids)
+        return [item]
 
     def follow_branches(self, context: dict[str, Any], result: Any) -> list[str]:
         if result is None:
@@ -33,6 +42,7 @@ class BranchMixin:
             raise TypeError(
                 f"branch task '{self.task_id}' must return a task id or a list of task ids, got {result!r}"
             )
+        chosen = [task_id for item in chosen for task_id in self._group_roots(item)]
         bad = [t for t in chosen if not isinstance(t, str) or t not in self.downstream_task_ids]
         if bad:
             raise ValueError(
@@ -40,6 +50,18 @@ class BranchMixin:
                 f"(direct downstream: {sorted(self.downstream_task_ids)})"
             )
         context["ti"].xcom_push(key=BRANCH_XCOM_KEY, value=chosen)
+        return chosen
+
+
+class BaseBranchOperator(BranchMixin, BaseOperator):
+    """A branch whose choice is :meth:`choose_branch`; subclasses implement it."""
+
+    def choose_branch(self, context: dict[str, Any]) -> str | Iterable[str] | None:
+        raise NotImplementedError(f"{type(self).__name__} must implement choose_branch()")
+
+    def execute(self, context: dict[str, Any]) -> Any:
+        chosen = self.choose_branch(context)
+        self.follow_branches(context, chosen)
         return chosen
 
 

@@ -12,6 +12,12 @@ from typing import Any, ClassVar
 from tandem.sdk.callables import call_with_context
 from tandem.sdk.operators.bash import BashOperator
 from tandem.sdk.operators.branch import BranchPythonOperator, ShortCircuitOperator
+from tandem.sdk.operators.external_python import (
+    BranchExternalPythonOperator,
+    BranchPythonVirtualenvOperator,
+    ExternalPythonOperator,
+    PythonVirtualenvOperator,
+)
 from tandem.sdk.operators.python import PythonOperator
 from tandem.sdk.templating import jinja_environment, render_value
 
@@ -34,6 +40,38 @@ class DecoratedBranchOperator(BranchPythonOperator):
 
 class DecoratedShortCircuitOperator(ShortCircuitOperator):
     """``@task.short_circuit``."""
+
+    def __init__(self, *, multiple_outputs: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.multiple_outputs = multiple_outputs
+
+
+class DecoratedVirtualenvOperator(PythonVirtualenvOperator):
+    """``@task.virtualenv``."""
+
+    def __init__(self, *, multiple_outputs: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.multiple_outputs = multiple_outputs
+
+
+class DecoratedExternalPythonOperator(ExternalPythonOperator):
+    """``@task.external_python``."""
+
+    def __init__(self, *, multiple_outputs: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.multiple_outputs = multiple_outputs
+
+
+class DecoratedBranchVirtualenvOperator(BranchPythonVirtualenvOperator):
+    """``@task.branch_virtualenv``."""
+
+    def __init__(self, *, multiple_outputs: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.multiple_outputs = multiple_outputs
+
+
+class DecoratedBranchExternalPythonOperator(BranchExternalPythonOperator):
+    """``@task.branch_external_python``."""
 
     def __init__(self, *, multiple_outputs: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -1,0 +1,7 @@
+"""``airflow.hooks.base``."""
+
+from __future__ import annotations
+
+from tandem.sdk.connection import BaseHook
+
+__all__ = ["BaseHook"]

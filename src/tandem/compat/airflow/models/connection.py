@@ -1,0 +1,7 @@
+"""``airflow.models.connection``."""
+
+from __future__ import annotations
+
+from tandem.sdk.connection import Connection
+
+__all__ = ["Connection"]

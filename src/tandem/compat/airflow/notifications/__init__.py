@@ -1,0 +1,5 @@
+"""``airflow.notifications``."""
+
+from __future__ import annotations
+
+

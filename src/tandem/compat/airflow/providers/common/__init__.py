@@ -1,0 +1,3 @@
+"""``airflow.providers.common``."""
+
+from __future__ import annotations

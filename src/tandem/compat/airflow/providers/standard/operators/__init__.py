@@ -1,0 +1,3 @@
+"""``airflow.providers.standard.operators``."""
+
+from __future__ import annotations

@@ -1,0 +1,7 @@
+"""``airflow.providers.standard.sensors.filesystem``."""
+
+from __future__ import annotations
+
+from tandem.sdk.sensors.filesystem import FileSensor
+
+__all__ = ["FileSensor"]

@@ -1,0 +1,7 @@
+"""``airflow.providers.standard.sensors.time_delta``."""
+
+from __future__ import annotations
+
+from tandem.sdk.sensors.timing import TimeDeltaSensor
+
+__all__ = ["TimeDeltaSensor"]

@@ -1,0 +1,7 @@
+"""``airflow.sdk.bases.hook``."""
+
+from __future__ import annotations
+
+from tandem.sdk.connection import BaseHook
+
+__all__ = ["BaseHook"]

@@ -1,0 +1,7 @@
+"""``airflow.sensors.base``."""
+
+from __future__ import annotations
+
+from tandem.sdk.sensors.base import BaseSensorOperator, PokeReturnValue
+
+__all__ = ["BaseSensorOperator", "PokeReturnValue"]

@@ -1,0 +1,7 @@
+"""``airflow.sensors.filesystem``."""
+
+from __future__ import annotations
+
+from tandem.sdk.sensors.filesystem import FileSensor
+
+__all__ = ["FileSensor"]

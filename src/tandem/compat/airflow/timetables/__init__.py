@@ -1,0 +1,3 @@
+"""``airflow.timetables``."""
+
+from __future__ import annotations

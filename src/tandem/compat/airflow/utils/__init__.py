@@ -1,0 +1,3 @@
+"""``airflow.utils``."""
+
+from __future__ import annotations

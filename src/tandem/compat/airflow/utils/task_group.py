@@ -1,0 +1,7 @@
+"""``airflow.utils.task_group``."""
+
+from __future__ import annotations
+
+from tandem.sdk.task_group import TaskGroup
+
+__all__ = ["TaskGroup"]
