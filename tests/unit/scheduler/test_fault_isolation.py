@@ -258,3 +258,22 @@ with DAG("one_at_a_time", schedule=None, start_date=datetime(2024, 1, 1), max_ac
         states = session.execute(sa.select(DagRun.state).where(DagRun.dag_id == "one_at_a_time")).scalars().all()
         assert sorted(states) == ["queued", "running"]
         assert start_queued_runs(session, second.dialect, utcnow(), 10) == 0
+
+
+def test_a_dag_whose_next_run_cannot_be_computed_is_marked_and_the_others_get_theirs(harness: Harness) -> None:
+    for dag_id in ("daily", "broken"):
+        harness.add_dag(dag_id, f"""
+with DAG("{dag_id}", schedule="@daily", start_date=datetime(2024, 1, 1), catchup=False) as d:
+    EmptyOperator(task_id="t")
+""")
+    scheduler = harness.scheduler(StubExecutor())
+    _corrupt(harness, "broken", lambda data: data.update(schedule={"kind": "cron", "expr": "not a cron"}))
+    scheduler.cache.max_age = 0
+    scheduler.run_once()
+    with session_scope(harness.engine) as session:
+        runs = session.execute(sa.select(DagRun.dag_id)).scalars().all()
+        broken = session.get(DagModel, "broken")
+        assert broken is not None
+        assert "creating the next run failed" in (broken.scheduling_error or "")
+        assert broken.next_dagrun_create_after is not None and broken.next_dagrun_create_after > utcnow()
+    assert runs == ["daily"]

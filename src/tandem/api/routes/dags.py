@@ -42,7 +42,7 @@ def dag_response(dag: DagModel, data: dict[str, Any] | None = None, *, detail: b
         max_active_runs=dag.max_active_runs, has_import_errors=dag.has_import_errors,
         next_dagrun=dag.next_dagrun, next_dagrun_data_interval_start=dag.next_dagrun_data_interval_start,
         next_dagrun_data_interval_end=dag.next_dagrun_data_interval_end,
-        next_dagrun_create_after=dag.next_dagrun_create_after,
+        next_dagrun_create_after=dag.next_dagrun_create_after, scheduling_error=dag.scheduling_error,
     )
     if not detail:
         return r.DAG(**base)

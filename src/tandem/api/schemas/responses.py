@@ -41,6 +41,8 @@ class DAG(BaseModel):
     next_dagrun_data_interval_start: datetime | None
     next_dagrun_data_interval_end: datetime | None
     next_dagrun_create_after: datetime | None
+    scheduling_error: str | None = Field(
+        None, description="Why schedulers could not create this DAG's next run last time (retried with backoff).")
 
 
 class DAGDetail(DAG):
