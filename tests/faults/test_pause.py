@@ -11,10 +11,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 
+import psutil
 import pytest
 
 from tests.faults.harness import FaultCluster, paused, supervisor_of
-from tests.faults.harness.cluster import holder_of, pause, resume
+from tests.faults.harness.cluster import pause, resume
 from tests.faults.harness.scenario import finish, running_try, start_work, starts_between, wait_until
 from tests.integration.celery.support import drop_redis_namespace, redis_broker
 
@@ -54,22 +55,48 @@ def test_scheduler_paused_past_node_timeout(moment: str, pg_url: str,
     assert not report.violations, report.explain()
 
 
-def _pause_lock_holder(cluster: FaultCluster, timeout: float = 30) -> object:
-    """SIGSTOP whichever scheduler holds the critical-section lock row, caught in the act."""
-    deadline = time.monotonic() + timeout
-    sql = ("select l.pid from pg_locks l join pg_class c on c.oid = l.relation "
+def _pause_lock_holder(cluster: FaultCluster, timeout: float = 60) -> object:
+    """SIGSTOP whichever scheduler holds the critical-section lock row, caught in the act.
+
+    The lock is held for milliseconds: the map from connection port to node is built ahead (a
+    node's pooled connections keep their ports), so one query per poll finds the holder's port.
+    """
+    sql = ("select a.client_port from pg_locks l join pg_class c on c.oid = l.relation "
+           "join pg_stat_activity a on a.pid = l.pid "
            "where c.relname = 'tandem_lock' and l.mode = 'RowShareLock' and l.pid <> pg_backend_pid()")
+    ports: dict[int, object] = {}
+    deadline = time.monotonic() + timeout
+    refreshed = 0.0
     while time.monotonic() < deadline:
-        for (backend,) in cluster.query(sql):
-            node = holder_of(cluster, backend)
+        if time.monotonic() - refreshed > 2:
+            ports = _node_ports(cluster)
+            refreshed = time.monotonic()
+        for (port,) in cluster.query(sql):
+            node = ports.get(port)
             if node is None:
                 continue
-            pause(node.pid)
-            if any(r[0] == backend for r in cluster.query(sql)):
+            pause(node.pid)  # type: ignore[attr-defined]
+            if any(r[0] == port for r in cluster.query(sql)):
                 return node
-            resume(node.pid)
-        time.sleep(0.01)
+            resume(node.pid)  # type: ignore[attr-defined]
+        time.sleep(0.002)
     pytest.fail("never caught a scheduler holding the queuing lock")
+
+
+def _node_ports(cluster: FaultCluster) -> dict[int, object]:
+    """Local TCP ports of every scheduler's connections (and its children's), by port."""
+    ports: dict[int, object] = {}
+    for node in cluster.schedulers():
+        try:
+            procs = [psutil.Process(node.pid), *psutil.Process(node.pid).children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+        for proc in procs:
+            try:
+                ports.update({c.laddr.port: node for c in proc.net_connections("tcp") if c.laddr})
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+    return ports
 
 
 def test_local_supervisor_paused_past_every_timeout(pg_url: str,

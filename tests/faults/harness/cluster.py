@@ -262,22 +262,3 @@ def supervisor_of(node: NodeProc, try_pid: int) -> int | None:
         return None
     return proc.pid if proc.ppid() == node.pid else None
 
-
-def holder_of(cluster: FaultCluster, pid_of_backend: int) -> NodeProc | None:
-    """The node whose connection is PostgreSQL backend ``pid_of_backend`` (by client port)."""
-    rows = cluster.query("select client_port from pg_stat_activity where pid=:p", p=pid_of_backend)
-    if not rows or rows[0][0] is None:
-        return None
-    port = int(rows[0][0])
-    for node in cluster.nodes:
-        try:
-            procs = [psutil.Process(node.pid), *psutil.Process(node.pid).children(recursive=True)]
-        except psutil.NoSuchProcess:
-            continue
-        for p in procs:
-            try:
-                if any(c.laddr and c.laddr.port == port for c in p.net_connections("tcp")):
-                    return node
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                continue
-    return None

@@ -125,8 +125,9 @@ def create_app(settings: Settings | None = None) -> Celery:
     """A Celery app configured from ``settings`` with Tandem's task and worker hooks registered."""
     from celery import Celery
 
-    from tandem.executors.celery import tasks, worker
+    from tandem.executors.celery import redis_fixes, tasks, worker
 
+    redis_fixes.install()
     settings = settings or get_settings()
     app = Celery("tandem")
     app.config_from_object(celery_config(settings))
