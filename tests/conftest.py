@@ -3,5 +3,6 @@
 
 pytest_plugins = [
     "tests.fixtures.services", "tests.fixtures.env", "tests.fixtures.db", "tests.fixtures.processes",
-    "tests.fixtures.scheduler", "tests.fixtures.private_postgres", "tests.fixtures.blackhole",
+    "tests.fixtures.scheduler", "tests.fixtures.private_postgres", "tests.fixtures.private_redis",
+    "tests.fixtures.blackhole",
 ]

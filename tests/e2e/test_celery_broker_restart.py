@@ -4,17 +4,14 @@ lost, and still every run completes (re-sent when sending failed, re-queued afte
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
+from tests.fixtures.private_redis import PrivateRedis
 from tests.fixtures.processes import Processes, wait_for
 from tests.integration.celery.support import Broker, Cluster, logs_of, write_dag
 
@@ -43,65 +40,6 @@ with DAG("steps", schedule=None, start_date=datetime(2024, 1, 1), max_active_run
 """
 
 
-class PrivateRedis:
-    """A throwaway redis-server without persistence, on a free port, that a test may restart."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for(self._up, 10, message=f"redis-server on port {self.port}")
-
-    def _up(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                return True
-        except OSError:
-            return False
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed here")
-    redis = PrivateRedis(tmp_path)
-    redis.start()
-    try:
-        yield redis
-    finally:
-        redis.kill()
-
-
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_runs_complete_across_a_redis_restart(
     private_redis: PrivateRedis, engine: Engine, dags_folder: Path, processes: Processes
@@ -120,7 +58,7 @@ def test_runs_complete_across_a_redis_restart(
     )
 
     # When Redis dies, losing every message it held, and comes back empty a moment later
-    private_redis.kill()
+    private_redis.stop()
     time.sleep(3)
     private_redis.start()
 

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tandem.db.migrate import migrate
-from tests.faults.harness import FaultCluster, PrivateRedis, SmallVolume, TcpProxy, Unavailable
+from tests.faults.harness import FaultCluster, SmallVolume, TcpProxy, Unavailable
 from tests.fixtures.db import create_server_database, drop_server_database
 from tests.fixtures.services import unavailable
 
@@ -57,19 +57,6 @@ def make_cluster(tmp_path: Path) -> Iterator[Callable[..., FaultCluster]]:
     yield make
     for c in made:
         c.close()
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    try:
-        redis = PrivateRedis(tmp_path)
-    except Unavailable as e:
-        unavailable(str(e))
-    redis.start()
-    try:
-        yield redis
-    finally:
-        redis.stop()
 
 
 @pytest.fixture

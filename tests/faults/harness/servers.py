@@ -9,58 +9,13 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-from tests.fixtures.private_postgres import PostgresBinariesMissing, PrivatePostgres, free_port
-from tests.fixtures.private_postgres import start_private_postgres as _start_private_postgres
-
-
-class Unavailable(Exception):
-    """This machine lacks what a fault needs (a binary, root, a kernel feature)."""
-
-
-def port_open(port: int, host: str = "127.0.0.1") -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
-class PrivateRedis:
-    """A throwaway ``redis-server`` without persistence, on a free port, stopped and started at will."""
-
-    def __init__(self, workdir: Path) -> None:
-        if shutil.which("redis-server") is None:
-            raise Unavailable("redis-server is not installed")
-        self.workdir = workdir
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while not port_open(self.port):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server did not open port {self.port}")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+from tests.fixtures.private_postgres import PrivatePostgres, free_port, start_private_postgres
+from tests.fixtures.private_redis import PrivateRedis
+from tests.fixtures.services import Unavailable
 
 
 class SmallVolume:
@@ -115,9 +70,5 @@ def faketime_env(offset: str) -> dict[str, str]:
             "FAKETIME_NO_CACHE": "1", "PYTHONPATH": path}
 
 
-def start_private_postgres(root: Path) -> PrivatePostgres:
-    """A started private PostgreSQL under ``root`` (tests use the ``private_postgres`` fixture)."""
-    try:
-        return _start_private_postgres(root)
-    except PostgresBinariesMissing as e:
-        raise Unavailable(str(e)) from None
+__all__ = ["PrivatePostgres", "PrivateRedis", "SmallVolume", "Unavailable", "faketime_env", "free_port",
+           "start_private_postgres"]
