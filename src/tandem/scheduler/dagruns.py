@@ -191,7 +191,8 @@ def advance_next_dagrun(row: DagModel, dag: DagData, *, last_interval: tuple[dat
         row.next_dagrun_create_after = info.run_after
 
 
-def start_queued_runs(session: Session, dialect: BaseDialect, now: datetime, limit: int, *, only: tuple[str, str] | None = None) -> int:
+def start_queued_runs(session: Session, dialect: BaseDialect, now: datetime, limit: int, *,
+                      only: tuple[str, str] | None = None) -> int:
     """queued -> running for as many runs as each DAG's max_active_runs allows, cluster-wide.
 
     The DAG rows are locked along with the runs, so two schedulers never both start runs of

@@ -261,4 +261,3 @@ def supervisor_of(node: NodeProc, try_pid: int) -> int | None:
     except psutil.NoSuchProcess:
         return None
     return proc.pid if proc.ppid() == node.pid else None
-
