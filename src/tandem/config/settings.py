@@ -10,6 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from tandem.config.dag_processor import DagProcessorSettings
+
 ENV_PREFIX = "TANDEM__"
 
 
@@ -203,6 +205,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     celery: CelerySettings = CelerySettings()
     security: SecuritySettings = SecuritySettings()
+    dag_processor: DagProcessorSettings = DagProcessorSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -223,6 +226,10 @@ class Settings(BaseSettings):
     @property
     def dags_folder(self) -> Path:
         return (self.core.dags_folder or self.home / "dags").expanduser()
+
+    @property
+    def bundle_cache_folder(self) -> Path:
+        return (self.dag_processor.bundle_cache_folder or self.home / "bundle_cache").expanduser()
 
     @property
     def log_folder(self) -> Path:

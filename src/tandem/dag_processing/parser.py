@@ -68,6 +68,8 @@ class ParseResult:
     mtime: float = 0.0
     size: int = 0
     duration: float = 0.0
+    #: sha256 of the bytes ``source`` was decoded from (to check them against a bundle version).
+    source_hash: str | None = None
 
 
 def module_name_for(path: str) -> str:
@@ -195,7 +197,9 @@ def _stat_and_read(path: str) -> ParseResult:
     try:
         stat = os.stat(path)
         result.mtime, result.size = stat.st_mtime, stat.st_size
-        result.source = Path(path).read_text(encoding="utf-8", errors="replace")
+        data = Path(path).read_bytes()
+        result.source = data.decode("utf-8", errors="replace")
+        result.source_hash = hashlib.sha256(data).hexdigest()
     except OSError as exc:
         result.import_error = f"{path}: cannot be read: {exc.strerror or exc}"
     return result
@@ -256,6 +260,7 @@ def _finish(child: _Child, timeout: float) -> ParseResult:
     base = child.base
     if received is not None:
         received.source, received.mtime, received.size = base.source, base.mtime, base.size
+        received.source_hash = base.source_hash
         return received
     if base.import_error is None:
         if timed_out:

@@ -1,14 +1,20 @@
-"""The DAG processor loop: list DAG files, re-parse those that changed, store the results.
+"""The DAG processor loop: per bundle, snapshot and store its version, re-parse, store the DAGs.
 
 Invariants:
 - the DB is the only output: the in-memory file table only saves work (which files to
   re-parse); a fresh processor re-parses everything and converges on the same rows;
-- a file is re-parsed when its mtime or size changed, but not more often than every
-  ``min_file_process_interval`` seconds; files in error are also retried whenever another
-  file was re-parsed, since a duplicate dag_id may have been resolved by that change;
-- the folder is re-listed every ``dag_dir_list_interval`` seconds, and DAGs of files that
-  are no longer listed are deactivated before new results are stored, so a DAG moved
-  from one file to another is not taken for a duplicate;
+- a bundle is processed only under its lease (``bundles/lease.py``): several processors share
+  the bundles, none parses a file another is parsing, and a dead holder's bundles move on;
+- a bundle's version is stored (files by content hash) before any DAG parsed from it; a DAG
+  parsed from it records it, and DAGs of unchanged files that parsed cleanly move to it (their
+  file's bytes are the same in both versions); a file whose bytes changed between the snapshot
+  and its import is not stored and waits for the next version. As in Airflow, a change to a
+  helper module alone does not re-parse the DAG files importing it (``refresh_interval`` does);
+- files are re-parsed when their mtime or size changed, not more often than
+  every ``min_file_process_interval`` seconds, and files in error are retried when another
+  file was re-parsed (a duplicate dag_id may have been resolved by that change);
+- DAGs of files no longer listed are deactivated before new results are stored, so a DAG
+  moved from one file to another is not taken for a duplicate;
 - results are stored one file per transaction, in path order, so ownership of a dag_id
   defined twice does not depend on which child finished first.
 """
@@ -20,6 +26,7 @@ import os
 import signal
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from types import FrameType
@@ -29,9 +36,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tandem.config import Settings, get_settings
-from tandem.dag_processing.discovery import list_all_dag_files
+from tandem.dag_processing.bundles.base import BaseDagBundle, Snapshot
+from tandem.dag_processing.bundles.lease import release_lease, take_lease
+from tandem.dag_processing.bundles.loader import load_bundles
+from tandem.dag_processing.bundles.storage import store_snapshot
+from tandem.dag_processing.discovery import list_dag_files
 from tandem.dag_processing.parser import ParseResult, parse_files
-from tandem.dag_processing.store import deactivate_missing, store_parse_result
+from tandem.dag_processing.store import BundleRef, deactivate_missing, move_to_version, store_parse_result
 from tandem.db.dialects import dialect_for
 from tandem.db.engine import get_engine
 from tandem.db.session import session_scope
@@ -43,7 +54,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class ParseStats:
     """Outcome of one pass: ``files`` listed, ``dags`` and ``import_errors`` they hold now,
-    files ``parsed`` in this pass and ``skipped`` (unchanged), wall-clock ``seconds``."""
+    files ``parsed`` in this pass and ``skipped`` (unchanged), wall-clock ``seconds``;
+    ``bundles`` processed here and ``bundles_elsewhere`` (a peer holds their lease)."""
 
     files: int = 0
     dags: int = 0
@@ -51,6 +63,8 @@ class ParseStats:
     parsed: int = 0
     skipped: int = 0
     seconds: float = 0.0
+    bundles: int = 0
+    bundles_elsewhere: int = 0
 
 
 @dataclass
@@ -63,14 +77,15 @@ class _FileState:
 
 
 class DagFileProcessor:
-    """Keeps the DB's view of the DAG folders up to date.
+    """Keeps the DB's view of the DAG bundles up to date.
 
-    :param settings: the configuration (folders, intervals, timeout).
+    :param settings: the configuration (bundles, intervals, timeout).
     :param engine: the metadata DB; default the configured one.
     :param parallelism: files imported at once, each in its own child process.
     :param safe_mode: only import files mentioning both "dag" and "tandem".
     :param refresh_interval: also re-parse unchanged files this often (seconds), for DAG
         files whose DAGs depend on more than their own text; None: only on change.
+    :param bundles: the bundles to process; default those of the configuration.
     """
 
     def __init__(
@@ -81,59 +96,115 @@ class DagFileProcessor:
         parallelism: int = 2,
         safe_mode: bool = True,
         refresh_interval: float | None = None,
+        bundles: list[BaseDagBundle] | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine or get_engine(settings.database_url)
         self.parallelism = parallelism
         self.safe_mode = safe_mode
         self.refresh_interval = refresh_interval
+        self.bundles = bundles if bundles is not None else load_bundles(settings)
+        self.owner = uuid.uuid4().hex
         self._dialect = dialect_for(self.engine.url.render_as_string(hide_password=True))
-        self._files: list[str] = []
-        self._listed_at: datetime | None = None
+        self._files: dict[str, list[str]] = {}
+        self._versions: dict[str, str] = {}
         self._state: dict[str, _FileState] = {}
 
+    @property
+    def lease_seconds(self) -> float:
+        # Longer than a batch of parses can take, so a live holder never loses its bundle.
+        return self.settings.core.dag_file_processor_timeout * 2 + self.settings.scheduler.node_timeout
+
     def run_once(self, now: datetime) -> ParseStats:
-        """One pass at time ``now``: maybe re-list, parse what is due, store, report."""
+        """One pass at time ``now`` over every bundle whose lease this processor holds or gets."""
         started = time.monotonic()
-        list_interval = self.settings.scheduler.dag_dir_list_interval
-        if self._listed_at is None or (now - self._listed_at).total_seconds() >= list_interval:
-            self._relist(now)
-        due = self._due_files(now)
-        if due:
-            results = parse_files(
-                due, timeout=self.settings.core.dag_file_processor_timeout, parallelism=self.parallelism
-            )
-            for result in results:
-                self._store(result, now)
-        listed = [self._state[f] for f in self._files if f in self._state]
-        return ParseStats(
-            files=len(self._files),
-            dags=sum(s.dags for s in listed),
-            import_errors=sum(s.failed for s in listed),
-            parsed=len(due),
-            skipped=len(self._files) - len(due),
-            seconds=time.monotonic() - started,
-        )
+        stats = ParseStats()
+        for bundle in self.bundles:
+            try:
+                self._process(bundle, now, stats)
+            except Exception:  # one bundle's fault (a fetch, a full disk) stays that bundle's
+                log.exception("DAG bundle %r could not be processed", bundle.name)
+        stats.seconds = time.monotonic() - started
+        return stats
 
-    def _relist(self, now: datetime) -> None:
-        files = [str(p) for p in list_all_dag_files(self.settings, safe_mode=self.safe_mode)]
+    def _renew(self, bundle: BaseDagBundle) -> bool:
         with session_scope(self.engine) as session:
-            deactivate_missing(session, files, now)
-        self._files, self._listed_at = files, now
-        listed = set(files)
-        self._state = {f: s for f, s in self._state.items() if f in listed}
+            return take_lease(session, bundle, self.owner, self.lease_seconds)
 
-    def _due_files(self, now: datetime) -> list[str]:
+    def _process(self, bundle: BaseDagBundle, now: datetime, stats: ParseStats) -> None:
+        if not self._renew(bundle):
+            stats.bundles_elsewhere += 1
+            self._forget(bundle)
+            return
+        stats.bundles += 1
+        snapshot = bundle.snapshot()
+        with session_scope(self.engine) as session:
+            store_snapshot(session, bundle, snapshot, utcnow())
+        bundle.after_store(snapshot)
+        changed = self._versions.get(bundle.name) != snapshot.version
+        if changed or bundle.name not in self._files:
+            self._relist(bundle, now)
+        files = self._files[bundle.name]
+        due = self._due_files(files, now)
+        ref = BundleRef(bundle.name, snapshot.version, bundle.root)
+        batch = max(1, self.parallelism) * 4
+        for start in range(0, len(due), batch):
+            if start and not self._renew(bundle):
+                log.warning("lost the lease of bundle %r while parsing it; a peer carries on", bundle.name)
+                self._forget(bundle)
+                return
+            results = parse_files(due[start:start + batch], timeout=self.settings.core.dag_file_processor_timeout,
+                                  parallelism=self.parallelism)
+            for result in results:
+                self._store(result, now, ref, snapshot)
+        if changed:
+            parsed = set(due)
+            clean = [f for f in files if f not in parsed and f in self._state and not self._state[f].failed]
+            with session_scope(self.engine) as session:
+                move_to_version(session, clean, ref)
+        self._versions[bundle.name] = snapshot.version
+        listed = [self._state[f] for f in files if f in self._state]
+        stats.files += len(files)
+        stats.dags += sum(s.dags for s in listed)
+        stats.import_errors += sum(s.failed for s in listed)
+        stats.parsed += len(due)
+        stats.skipped += len(files) - len(due)
+
+    def _forget(self, bundle: BaseDagBundle) -> None:
+        """A peer holds the bundle: should it come back, parse it afresh."""
+        self._versions.pop(bundle.name, None)
+        for path in self._files.pop(bundle.name, []):
+            self._state.pop(path, None)
+
+    def release(self) -> None:
+        """Give up every lease (a clean stop), so peers take the bundles at once."""
+        for bundle in self.bundles:
+            try:
+                with session_scope(self.engine) as session:
+                    release_lease(session, bundle.name, self.owner)
+            except sa.exc.SQLAlchemyError:
+                log.warning("could not release the lease of bundle %r; it expires by itself", bundle.name)
+
+    def _relist(self, bundle: BaseDagBundle, now: datetime) -> None:
+        files = [str(p) for p in list_dag_files(bundle.root, safe_mode=self.safe_mode)] if bundle.root.exists() else []
+        with session_scope(self.engine) as session:
+            deactivate_missing(session, files, now, under=bundle.root)
+        old = set(self._files.get(bundle.name, []))
+        self._files[bundle.name] = files
+        for gone in old - set(files):
+            self._state.pop(gone, None)
+
+    def _due_files(self, files: list[str], now: datetime) -> list[str]:
         min_interval = self.settings.scheduler.min_file_process_interval
         changed, failed = [], []
-        for path in self._files:
+        for path in files:
             state = self._state.get(path)
             if state is not None and (now - state.parsed_at).total_seconds() < min_interval:
                 continue
             try:
                 stat = os.stat(path)
             except OSError:
-                continue  # vanished since the listing; the next listing deactivates its DAGs
+                continue  # vanished since the listing; the next version deactivates its DAGs
             if (
                 state is None
                 or (stat.st_mtime, stat.st_size) != (state.mtime, state.size)
@@ -145,14 +216,20 @@ class DagFileProcessor:
                 failed.append(path)
         return sorted(changed + failed) if changed else changed
 
-    def _store(self, result: ParseResult, now: datetime) -> None:
+    def _store(self, result: ParseResult, now: datetime, ref: BundleRef, snapshot: Snapshot) -> None:
+        relative = ref.relative(result.fileloc)
+        expected = snapshot.manifest.get(relative) if relative is not None else None
+        if result.source_hash is not None and expected is not None and result.source_hash != expected:
+            log.info("%s changed since bundle %r was snapshotted; it is parsed with the next version",
+                     result.fileloc, ref.name)
+            return
         error: str | None = None
         for attempt in (1, 2):
             try:
                 with session_scope(self.engine) as session:
                     error = store_parse_result(
                         session, result.fileloc, result, now,
-                        paused_at_creation=self.settings.core.dags_are_paused_at_creation,
+                        paused_at_creation=self.settings.core.dags_are_paused_at_creation, bundle=ref,
                     )
                 break
             except sa.exc.DBAPIError as exc:
@@ -184,6 +261,7 @@ class DagFileProcessor:
                     log.exception("DAG processing pass failed")
                 stop.wait(pause)
         finally:
+            self.release()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
 

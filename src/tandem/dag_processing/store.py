@@ -21,7 +21,9 @@ import hashlib
 import logging
 import os
 from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,6 +45,39 @@ _code = Base.metadata.tables[DagCode.__tablename__]
 _import_error = Base.metadata.tables[ImportError_.__tablename__]
 
 
+@dataclass(frozen=True)
+class BundleRef:
+    """The bundle version a parse result belongs to, and the folder its files were read from."""
+
+    name: str
+    version: str
+    root: Path
+
+    def relative(self, fileloc: str) -> str | None:
+        try:
+            return Path(fileloc).relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+
+
+
+def with_bundle(parsed: ParsedDag, bundle_name: str, relative_fileloc: str) -> ParsedDag:
+    """The DAG's JSON with where runners find its file (bundle, path inside it), hash recomputed."""
+    from tandem.sdk.serialization import dag_hash
+
+    data = {**parsed.data, "bundle_name": bundle_name, "relative_fileloc": relative_fileloc}
+    return replace(parsed, data=data, dag_hash=dag_hash(data))
+
+
+def move_to_version(session: Session, filelocs: list[str], bundle: BundleRef) -> None:
+    """The DAGs of these unchanged files now belong to ``bundle.version`` (their bytes are equal)."""
+    values = {"bundle_name": bundle.name, "bundle_version": bundle.version}
+    for start in range(0, len(filelocs), 500):
+        chunk = filelocs[start:start + 500]
+        for table in (_serialized, _dag):
+            session.execute(sa.update(table).where(table.c.fileloc.in_(chunk)).values(**values))
+
+
 def fileloc_hash(fileloc: str) -> str:
     """Key of a file in ``dag_code`` and ``import_error`` (paths exceed index limits)."""
     return hashlib.sha256(fileloc.encode("utf-8")).hexdigest()
@@ -59,10 +94,12 @@ def store_parse_result(
     now: datetime,
     *,
     paused_at_creation: bool | None = None,
+    bundle: BundleRef | None = None,
 ) -> str | None:
     """Record what parsing ``fileloc`` produced; return the import error stored, if any.
 
-    ``paused_at_creation`` defaults to ``settings.core.dags_are_paused_at_creation``.
+    ``paused_at_creation`` defaults to ``settings.core.dags_are_paused_at_creation``;
+    ``bundle`` is the bundle version the file was read from (recorded with its DAGs).
     """
     if paused_at_creation is None:
         paused_at_creation = get_settings().core.dags_are_paused_at_creation
@@ -79,8 +116,11 @@ def store_parse_result(
         _store_import_error(session, dialect, fileloc, error, now)
         return error
     session.execute(sa.delete(_import_error).where(_import_error.c.fileloc_hash == fileloc_hash(fileloc)))
+    relative = bundle.relative(fileloc) if bundle is not None else None
     for parsed in result.dags:
-        _store_dag(session, dialect, fileloc, parsed, now, paused_at_creation)
+        if bundle is not None and relative is not None:
+            parsed = with_bundle(parsed, bundle.name, relative)
+        _store_dag(session, dialect, fileloc, parsed, now, paused_at_creation, bundle)
     _deactivate(session, _file_dags_not_in(session, fileloc, {d.dag_id for d in result.dags}))
     return None
 
@@ -116,17 +156,23 @@ def _store_import_error(session: Session, dialect: BaseDialect, fileloc: str, er
 
 
 def _store_dag(
-    session: Session, dialect: BaseDialect, fileloc: str, parsed: ParsedDag, now: datetime, paused: bool
+    session: Session, dialect: BaseDialect, fileloc: str, parsed: ParsedDag, now: datetime, paused: bool,
+    bundle: BundleRef | None = None,
 ) -> None:
     old = session.execute(
-        sa.select(_serialized.c.data, _serialized.c.dag_hash, _serialized.c.fileloc)
+        sa.select(_serialized.c.data, _serialized.c.dag_hash, _serialized.c.fileloc, _serialized.c.bundle_version)
         .where(_serialized.c.dag_id == parsed.dag_id)
     ).first()
+    version = {"bundle_name": bundle.name, "bundle_version": bundle.version} if bundle is not None else {}
+    if old is not None and old.dag_hash == parsed.dag_hash and old.fileloc == fileloc and version \
+            and old.bundle_version != bundle.version:  # type: ignore[union-attr]
+        # Same DAG in a new bundle version: new runs must record (and run) the new version.
+        session.execute(sa.update(_serialized).where(_serialized.c.dag_id == parsed.dag_id).values(**version))
     if old is None or old.dag_hash != parsed.dag_hash or old.fileloc != fileloc:
         session.execute(dialect.upsert(
             _serialized,
             {"dag_id": parsed.dag_id, "data": parsed.data, "dag_hash": parsed.dag_hash, "fileloc": fileloc,
-             "last_updated": now},
+             "last_updated": now, **version},
             ["dag_id"],
         ))
         # Runs put off because the old version could not be scheduled get a chance at once.
@@ -134,7 +180,7 @@ def _store_dag(
                                                   _dag_run.c.next_scheduling_at.is_not(None))
                         .values(next_scheduling_at=None))
     was_active = session.execute(sa.select(_dag.c.is_active).where(_dag.c.dag_id == parsed.dag_id)).scalar()
-    values = _dag_values(parsed.data, fileloc, now)
+    values = {**_dag_values(parsed.data, fileloc, now), **version}
     if old is None or not was_active or _timing(old.data) != _timing(parsed.data):
         values.update(next_dagrun_values(parsed.data, now))
     # Insert-ignore first so that a concurrent creator and we agree on one row and is_paused
@@ -222,17 +268,21 @@ def _deactivate(session: Session, dag_ids: list[str]) -> None:
     _delete_in(session, _serialized.c.dag_id, dag_ids)
 
 
-def deactivate_missing(session: Session, seen_filelocs: Collection[str], now: datetime) -> list[str]:
+def deactivate_missing(
+    session: Session, seen_filelocs: Collection[str], now: datetime, *, under: Path | None = None
+) -> list[str]:
     """Deactivate DAGs of files not in ``seen_filelocs``; drop those files' code and errors.
 
     ``now`` is when the listing ``seen_filelocs`` was started: rows written at or after it
     were written by a peer processor that saw a newer listing, and are left alone (the
-    next listing here will include their file). Returns the deactivated dag_ids.
+    next listing here will include their file). ``under``: only files below this folder (one
+    bundle's) are considered. Returns the deactivated dag_ids.
     """
     seen = set(seen_filelocs)
+    prefix = str(under).rstrip(os.sep) + os.sep if under is not None else ""
 
     def stale(fileloc: str, written: datetime | None) -> bool:
-        return fileloc not in seen and (written is None or written < now)
+        return fileloc not in seen and fileloc.startswith(prefix) and (written is None or written < now)
 
     active = session.execute(
         sa.select(_dag.c.dag_id, _dag.c.fileloc, _dag.c.last_parsed_time).where(_dag.c.is_active.is_(True))

@@ -2,6 +2,7 @@
 
 from tandem.models.asset import AssetConsumer, AssetEvent, AssetEventDagRun
 from tandem.models.base import Base, utcnow
+from tandem.models.bundle import BundleFileContent, DagBundle, DagBundleVersion
 from tandem.models.connection import Connection
 from tandem.models.dag import DagCode, DagModel, ImportError_, SerializedDagModel
 from tandem.models.dag_run import DagRun
@@ -20,7 +21,10 @@ __all__ = [
     "AssetEventDagRun",
     "AuditLog",
     "Base",
+    "BundleFileContent",
     "Connection",
+    "DagBundle",
+    "DagBundleVersion",
     "DagCode",
     "DagModel",
     "DagRun",

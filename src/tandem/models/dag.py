@@ -34,6 +34,9 @@ class DagModel(Base):
     # Why creating this DAG's next run last raised (a timetable error, an unreadable
     # serialized DAG); schedulers retry at next_dagrun_create_after, pushed back with backoff.
     scheduling_error: Mapped[str | None] = mapped_column(sa.Text)
+    # The bundle the DAG's file belongs to and the version its serialized form was parsed from.
+    bundle_name: Mapped[str | None] = mapped_column(sa.String(64))
+    bundle_version: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class SerializedDagModel(Base):
@@ -46,6 +49,9 @@ class SerializedDagModel(Base):
     dag_hash: Mapped[str] = mapped_column(sa.String(64))
     fileloc: Mapped[str] = mapped_column(sa.Text)
     last_updated: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The bundle version ``data`` was parsed from: new runs of the DAG record it.
+    bundle_name: Mapped[str | None] = mapped_column(sa.String(64))
+    bundle_version: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class DagCode(Base):

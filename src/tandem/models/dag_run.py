@@ -41,3 +41,6 @@ class DagRun(Base):
     scheduling_error: Mapped[str | None] = mapped_column(sa.Text)
     scheduling_failures: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     next_scheduling_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The bundle version the run was created with; every try of the run runs that code.
+    bundle_name: Mapped[str | None] = mapped_column(sa.String(64))
+    bundle_version: Mapped[str | None] = mapped_column(sa.String(64), index=True)
