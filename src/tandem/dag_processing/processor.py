@@ -277,8 +277,15 @@ def _install_stop_handlers(stop: threading.Event) -> dict[signal.Signals, Any]:
 
 
 def parse_all(settings: Settings, engine: Engine | None = None, *, parallelism: int = 2) -> ParseStats:
-    """Parse every DAG file once, now, and store the results (CLI, tests, first start)."""
-    return DagFileProcessor(settings, engine, parallelism=parallelism).run_once(utcnow())
+    """Parse every DAG file once, now, and store the results (CLI, tests, first start).
+
+    Bundles a running processor holds are left to it (``bundles_elsewhere``).
+    """
+    processor = DagFileProcessor(settings, engine, parallelism=parallelism)
+    try:
+        return processor.run_once(utcnow())
+    finally:
+        processor.release()
 
 
 def run_dag_processor(stop_event: threading.Event | None = None) -> None:

@@ -27,6 +27,9 @@ class Workload:
     priority_weight: int = 1
     fileloc: str = ""
     dag_hash: str = ""
+    #: Where the runner finds the DAG file in its run's bundle version (empty: use ``fileloc``).
+    bundle_name: str = ""
+    relative_fileloc: str = ""
     execution_timeout: float | None = None
     queued_by: str = ""
 

@@ -10,8 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tandem.config import get_settings
 from tandem.executors.workload import Workload
-from tandem.models import DagRun, SerializedDagModel, TaskInstance, TaskTry, XCom, utcnow
+from tandem.models import DagBundle, DagRun, SerializedDagModel, TaskInstance, TaskTry, XCom, utcnow
 from tandem.orchestration import RetryParams, TiKey, transition_ti
 from tandem.runner.assets import record_asset_events
 from tandem.state import TaskInstanceState
@@ -30,6 +31,9 @@ class Claim:
     start_date: datetime
     #: The DAG's last successful run before this one (the context's ``prev_*_success``).
     previous_success: PreviousRun | None = None
+    #: The bundle version the run was created with: the code this try runs.
+    bundle_name: str | None = None
+    bundle_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ def _read_claim(session: Session, workload: Workload, start_date: datetime) -> C
     key = workload.key
     run = session.execute(
         sa.select(DagRun.run_id, DagRun.logical_date, DagRun.data_interval_start, DagRun.data_interval_end,
-                  DagRun.run_type, DagRun.conf)
+                  DagRun.run_type, DagRun.conf, DagRun.bundle_name, DagRun.bundle_version)
         .where(DagRun.dag_id == key.dag_id, DagRun.run_id == key.run_id)
     ).one()
     # Read here, in the claim's transaction, so that the try itself needs no database for it.
@@ -89,8 +93,14 @@ def _read_claim(session: Session, workload: Workload, start_date: datetime) -> C
         .where(DagRun.dag_id == key.dag_id, DagRun.state == "success", DagRun.logical_date < run.logical_date)
         .order_by(DagRun.logical_date.desc()).limit(1)
     ).one_or_none()
+    version = run.bundle_version
+    if version and get_settings().dag_processor.disable_bundle_versioning:
+        # Airflow's disable_bundle_versioning: every try runs its bundle's latest version.
+        version = session.execute(sa.select(DagBundle.latest_version).where(
+            DagBundle.name == run.bundle_name)).scalar() or version
     return Claim(run.run_id, run.logical_date, run.data_interval_start, run.data_interval_end, run.run_type,
-                 dict(run.conf or {}), start_date, PreviousRun(*previous) if previous is not None else None)
+                 dict(run.conf or {}), start_date, PreviousRun(*previous) if previous is not None else None,
+                 run.bundle_name, version)
 
 
 def finish_try(

@@ -221,6 +221,7 @@ def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskI
     """Import the DAG file, pick the task (unmapped for this index), build and render its context."""
     from tandem.dag_processing.parser import load_dag
     from tandem.runner.assets import read_inlet_events, read_triggering_events
+    from tandem.runner.bundle import dag_file_for
     from tandem.runner.other_dags import DatabaseOtherDags
     from tandem.runner.secrets import DatabaseSecrets
     from tandem.sdk.assets import Asset
@@ -230,7 +231,7 @@ def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskI
 
     set_secrets_backend(DatabaseSecrets(session_scope))
     set_other_dags_backend(DatabaseOtherDags(session_scope))
-    dag = load_dag(workload.fileloc, workload.dag_id)
+    dag = load_dag(dag_file_for(workload, claimed), workload.dag_id)
     task: Any = dag.get_task(workload.task_id)
     ti = RuntimeTaskInstance(
         dag_id=workload.dag_id, run_id=workload.run_id, task_id=workload.task_id,

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from tandem.config import Settings
 from tandem.executors.workload import Workload
 from tandem.runner.child import TryChild, fork_try
+from tandem.runner.claim import Claim
 from tandem.runner.execute import claim_many, default_hostname, finish_many, log_claim
 from tandem.runner.logs import TryLog, try_log_path
 
@@ -110,7 +111,7 @@ class TrySupervisor:
             if claimed is None:
                 self.report(workload, "finished", "not claimed")
                 continue
-            _preload(workload, self.settings.core.dag_file_processor_timeout)
+            _preload(workload, claimed, self.settings)
             child = fork_try(workload, claimed, self.settings)
             self.children[child.pid] = child
             self.selector.register(child.conn, selectors.EVENT_READ, ("outcome", child.pid))
@@ -197,17 +198,19 @@ def _first_line(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def _preload(workload: Workload, timeout: float) -> None:
-    """Import the DAG file here once, so every forked try starts with it imported.
+def _preload(workload: Workload, claimed: Claim, settings: Settings) -> None:
+    """Materialize the run's bundle version and import the DAG file here once, so every forked
+    try starts with both done.
 
-    Failures are ignored: the child imports again and records the error in the try's log.
+    Failures are ignored: the child tries again and records the error in the try's log.
     """
     from tandem.dag_processing.parser import load_dag
+    from tandem.runner.bundle import dag_file_for
 
     previous = signal.signal(signal.SIGALRM, _raise_timeout)
-    signal.setitimer(signal.ITIMER_REAL, timeout)
+    signal.setitimer(signal.ITIMER_REAL, settings.core.dag_file_processor_timeout)
     try:
-        load_dag(workload.fileloc, workload.dag_id)
+        load_dag(dag_file_for(workload, claimed, settings), workload.dag_id)
     except KeyboardInterrupt:
         raise
     except BaseException:  # noqa: BLE001 - user code at import: sys.exit, errors, our timeout

@@ -188,5 +188,6 @@ def _workload(c: Any, dag: DagData, node_id: str) -> Workload:
         dag_id=c.dag_id, run_id=c.run_id, task_id=c.task_id, map_index=c.map_index,
         try_number=c.try_number + 1, queue=c.queue, priority_weight=c.priority_weight,
         fileloc=dag.data.get("fileloc", ""), dag_hash=dag.dag_hash,
+        bundle_name=dag.data.get("bundle_name", ""), relative_fileloc=dag.data.get("relative_fileloc", ""),
         execution_timeout=task.get("execution_timeout"), queued_by=node_id,
     )

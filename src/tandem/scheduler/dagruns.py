@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tandem.db.dialects import BaseDialect
-from tandem.models import DagModel, DagRun, TaskInstance, utcnow
+from tandem.models import DagModel, DagRun, SerializedDagModel, TaskInstance, utcnow
 from tandem.orchestration import transition_run
 from tandem.scheduler.dag_data import DagData, DagDataCache
 from tandem.state import DagRunState, TaskInstanceState
@@ -53,11 +53,17 @@ def task_instance_rows(dag: DagData, dag_id: str, run_id: str, task_ids: list[st
 def insert_run(session: Session, dag: DagData, *, run_id: str, logical_date: datetime,
                 interval: tuple[datetime | None, datetime | None], run_after: datetime, run_type: str,
                 conf: dict[str, Any], triggered_by: str, now: datetime) -> DagRun:
+    # The bundle version this serialized DAG was parsed from: every try of the run runs it.
+    bundle = session.execute(
+        sa.select(SerializedDagModel.bundle_name, SerializedDagModel.bundle_version)
+        .where(SerializedDagModel.dag_id == dag.dag_id)
+    ).first()
     run = DagRun(
         dag_id=dag.dag_id, run_id=run_id, logical_date=logical_date, data_interval_start=interval[0],
         data_interval_end=interval[1], run_after=run_after, run_type=run_type,
         state=DagRunState.QUEUED.value, queued_at=now, conf=conf, dag_hash=dag.dag_hash,
         triggered_by=triggered_by, updated_at=now, last_scheduling_decision=now,
+        bundle_name=bundle.bundle_name if bundle else None, bundle_version=bundle.bundle_version if bundle else None,
     )
     session.add(run)
     session.flush()

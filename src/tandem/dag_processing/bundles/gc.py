@@ -37,7 +37,7 @@ def live_versions(session: Session) -> dict[str, set[str]]:
         sa.select(DagRun.bundle_name, DagRun.bundle_version).where(DagRun.state.in_(_UNFINISHED)).distinct(),
     ]
     for query in queries:
-        for name, version in session.execute(query).tuples():
+        for name, version in session.execute(query):
             if name and version:
                 live.setdefault(name, set()).add(version)
     return live
@@ -51,7 +51,7 @@ def collect_garbage(session: Session, now: datetime, retention: float) -> GcStat
     cutoff = now - timedelta(seconds=retention)
     old = session.execute(
         sa.select(DagBundleVersion.bundle_name, DagBundleVersion.version).where(DagBundleVersion.created_at < cutoff)
-    ).tuples().all()
+    ).all()
     doomed = [(b, v) for b, v in old if v not in live.get(b, set())]
     for bundle_name, version in doomed:
         session.execute(sa.delete(DagBundleVersion).where(
@@ -60,7 +60,7 @@ def collect_garbage(session: Session, now: datetime, retention: float) -> GcStat
     if not doomed:
         return stats
     referenced: set[str] = set()
-    for (manifest,) in session.execute(sa.select(DagBundleVersion.manifest)).tuples():
+    for (manifest,) in session.execute(sa.select(DagBundleVersion.manifest)):
         referenced.update((manifest or {}).values())
     stored = session.execute(sa.select(BundleFileContent.content_hash)).scalars().all()
     unreferenced = sorted(set(stored) - referenced)
@@ -74,6 +74,6 @@ def collect_garbage(session: Session, now: datetime, retention: float) -> GcStat
 def stored_versions(session: Session) -> dict[str, set[str]]:
     """{bundle: versions} still stored: what a runner's cache may keep."""
     kept: dict[str, set[str]] = {}
-    for name, version in session.execute(sa.select(DagBundleVersion.bundle_name, DagBundleVersion.version)).tuples():
+    for name, version in session.execute(sa.select(DagBundleVersion.bundle_name, DagBundleVersion.version)):
         kept.setdefault(name, set()).add(version)
     return kept

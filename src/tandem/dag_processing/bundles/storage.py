@@ -96,8 +96,9 @@ def read_contents(session: Session, hashes: set[str]) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
     ordered = sorted(hashes)
     for start in range(0, len(ordered), _CHUNK):
-        found.update(session.execute(sa.select(_content.c.content_hash, _content.c.content).where(
-            _content.c.content_hash.in_(ordered[start:start + _CHUNK]))).tuples())
+        rows = session.execute(sa.select(_content.c.content_hash, _content.c.content).where(
+            _content.c.content_hash.in_(ordered[start:start + _CHUNK])))
+        found.update((digest, bytes(data)) for digest, data in rows)
     return found
 
 

@@ -1,0 +1,30 @@
+"""Which file a try imports: its run's bundle version, materialized in this node's cache.
+
+A try never imports code other than its run's version: the version comes from the run (read
+with the claim), the files from the DB, cached under ``bundle_cache_folder`` by version. A node
+needs no DAG files of its own. Runs created before bundles were versioned (no version
+recorded) import ``fileloc`` from local disk, as before.
+"""
+
+from __future__ import annotations
+
+from tandem.config import Settings, get_settings
+from tandem.dag_processing.bundles.base import BundleError
+from tandem.dag_processing.bundles.cache import materialize
+from tandem.db.session import session_scope
+from tandem.executors.workload import Workload
+from tandem.runner.claim import Claim
+
+
+def dag_file_for(workload: Workload, claim: Claim, settings: Settings | None = None) -> str:
+    """The path of the try's DAG file; raises BundleError (or BundleVersionMissing) naming the version."""
+    if not (claim.bundle_name and claim.bundle_version and workload.relative_fileloc):
+        return workload.fileloc
+    settings = settings or get_settings()
+    folder = materialize(settings.bundle_cache_folder, claim.bundle_name, claim.bundle_version, session_scope)
+    path = folder / workload.relative_fileloc
+    if not path.is_file():
+        raise BundleError(f"bundle {claim.bundle_name!r} version {claim.bundle_version} has no file "
+                          f"{workload.relative_fileloc} (the DAG moved to another file after this run started)")
+    return str(path)
+
