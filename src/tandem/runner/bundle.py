@@ -8,6 +8,10 @@ recorded) import ``fileloc`` from local disk, as before.
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 from tandem.config import Settings, get_settings
 from tandem.dag_processing.bundles.base import BundleError
 from tandem.dag_processing.bundles.cache import materialize
@@ -23,8 +27,32 @@ def dag_file_for(workload: Workload, claim: Claim, settings: Settings | None = N
     settings = settings or get_settings()
     folder = materialize(settings.bundle_cache_folder, claim.bundle_name, claim.bundle_version, session_scope)
     path = folder / workload.relative_fileloc
+    use_version(folder)
     if not path.is_file():
         raise BundleError(f"bundle {claim.bundle_name!r} version {claim.bundle_version} has no file "
                           f"{workload.relative_fileloc} (the DAG moved to another file after this run started)")
     return str(path)
 
+
+
+_current: Path | None = None
+
+
+def use_version(folder: Path) -> None:
+    """Make ``import helper`` in a DAG file find ``folder``'s helper, not another version's.
+
+    A long-lived process (a supervisor, a Celery worker) imports several versions in turn: the
+    modules it imported from other version folders of the cache are forgotten, and those
+    folders leave ``sys.path``. Only done when the version changes, so a warm hop pays nothing.
+    """
+    global _current
+    if folder == _current:
+        return
+    cache_root = str(folder.parent.parent) + os.sep
+    mine = str(folder) + os.sep
+    sys.path[:] = [p for p in sys.path if not (p + os.sep).startswith(cache_root) or (p + os.sep).startswith(mine)]
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and file.startswith(cache_root) and not file.startswith(mine):
+            del sys.modules[name]
+    _current = folder
