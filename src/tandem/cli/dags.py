@@ -110,7 +110,8 @@ def dags() -> None:
 def _dag_row(dag: DagModel, cfg: Settings) -> dict[str, Any]:
     return {"dag_id": dag.dag_id, "fileloc": relative_fileloc(dag.fileloc, cfg), "owners": dag.owners,
             "is_paused": dag.is_paused, "schedule": dag.timetable_summary, "next_run": dag.next_dagrun,
-            "tags": ", ".join(dag.tags or []), "is_active": dag.is_active}
+            "tags": ", ".join(dag.tags or []), "is_active": dag.is_active,
+            "bundle": f"{dag.bundle_name}@{(dag.bundle_version or '')[:12]}" if dag.bundle_name else ""}
 
 
 @dags.command("list")
@@ -125,7 +126,7 @@ def list_dags(output: str, include_inactive: bool, no_parse: bool) -> None:
         parse_dag_folder(cfg, eng)
     with session_scope(eng) as session:
         rows = [_dag_row(d, cfg) for d in queries.list_dags(session, include_inactive=include_inactive)]
-    columns = ["dag_id", "fileloc", "owners", "is_paused", "schedule", "next_run", "tags"]
+    columns = ["dag_id", "bundle", "fileloc", "owners", "is_paused", "schedule", "next_run", "tags"]
     render(rows, columns + (["is_active"] if include_inactive else []), output, empty="No DAGs found.")
 
 

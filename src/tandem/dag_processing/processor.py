@@ -50,6 +50,9 @@ from tandem.models import utcnow
 
 log = logging.getLogger(__name__)
 
+# Seconds between garbage collections of bundle versions by a processor holding a lease.
+GC_INTERVAL = 60.0
+
 
 @dataclass
 class ParseStats:
@@ -109,6 +112,7 @@ class DagFileProcessor:
         self._files: dict[str, list[str]] = {}
         self._versions: dict[str, str] = {}
         self._state: dict[str, _FileState] = {}
+        self._gc_at = 0.0
 
     @property
     def lease_seconds(self) -> float:
@@ -124,8 +128,27 @@ class DagFileProcessor:
                 self._process(bundle, now, stats)
             except Exception:  # one bundle's fault (a fetch, a full disk) stays that bundle's
                 log.exception("DAG bundle %r could not be processed", bundle.name)
+        if stats.bundles and time.monotonic() >= self._gc_at:
+            self._gc_at = time.monotonic() + GC_INTERVAL
+            self._collect_garbage()
         stats.seconds = time.monotonic() - started
         return stats
+
+    def _collect_garbage(self) -> None:
+        from tandem.dag_processing.bundles.cache import prune
+        from tandem.dag_processing.bundles.gc import collect_garbage, stored_versions
+
+        try:
+            with session_scope(self.engine) as session:
+                gc = collect_garbage(session, utcnow(), self.settings.dag_processor.version_retention)
+            with session_scope(self.engine) as session:
+                kept = stored_versions(session)
+            prune(self.settings.bundle_cache_folder, kept)
+        except Exception:  # collecting can wait for the next interval; parsing must go on
+            log.exception("bundle garbage collection failed")
+            return
+        if gc.versions:
+            log.info("deleted %d unused bundle version(s) and %d file content(s)", gc.versions, gc.contents)
 
     def _renew(self, bundle: BaseDagBundle) -> bool:
         with session_scope(self.engine) as session:

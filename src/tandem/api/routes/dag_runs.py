@@ -32,7 +32,7 @@ def run_response(run: DagRun) -> r.DAGRun:
         data_interval_end=run.data_interval_end, last_scheduling_decision=run.last_scheduling_decision,
         queued_at=run.queued_at, run_type=run.run_type, state=run.state,
         external_trigger=run.run_type == "manual", triggered_by=run.triggered_by or "", conf=run.conf or {},
-        scheduling_error=run.scheduling_error,
+        scheduling_error=run.scheduling_error, bundle_version=run.bundle_version,
     )
 
 

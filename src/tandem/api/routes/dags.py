@@ -43,6 +43,7 @@ def dag_response(dag: DagModel, data: dict[str, Any] | None = None, *, detail: b
         next_dagrun=dag.next_dagrun, next_dagrun_data_interval_start=dag.next_dagrun_data_interval_start,
         next_dagrun_data_interval_end=dag.next_dagrun_data_interval_end,
         next_dagrun_create_after=dag.next_dagrun_create_after, scheduling_error=dag.scheduling_error,
+        bundle_name=dag.bundle_name, bundle_version=dag.bundle_version,
     )
     if not detail:
         return r.DAG(**base)

@@ -43,6 +43,9 @@ class DAG(BaseModel):
     next_dagrun_create_after: datetime | None
     scheduling_error: str | None = Field(
         None, description="Why schedulers could not create this DAG's next run last time (retried with backoff).")
+    bundle_name: str | None = Field(None, description="The DAG bundle the DAG's file belongs to.")
+    bundle_version: str | None = Field(
+        None, description="The bundle version the DAG was last parsed from; new runs record it.")
 
 
 class DAGDetail(DAG):
@@ -112,6 +115,8 @@ class DAGRun(BaseModel):
     note: str | None = None
     scheduling_error: str | None = Field(
         None, description="Why schedulers could not schedule this run last time they tried (retried with backoff).")
+    bundle_version: str | None = Field(
+        None, description="The bundle version the run was created with; all its tries run that code.")
 
 
 class DAGRunCollection(BaseModel):
@@ -378,3 +383,29 @@ class Error(BaseModel):
     title: str
     status: int
     detail: Any
+
+
+class DagBundle(BaseModel):
+    name: str
+    kind: str
+    latest_version: str | None
+    refreshed_at: datetime | None
+    stored_versions: int
+    dags: int
+
+
+class DagBundleCollection(BaseModel):
+    dag_bundles: list[DagBundle]
+    total_entries: int
+
+
+class DagBundleVersion(BaseModel):
+    version: str
+    created_at: datetime
+    files: int
+    runs: int
+
+
+class DagBundleVersionCollection(BaseModel):
+    versions: list[DagBundleVersion]
+    total_entries: int
