@@ -32,6 +32,15 @@ def _secret(value: str) -> str:
     return "sha256:" + hashlib.sha256(value.encode()).hexdigest()[:16] if value else "(not set)"
 
 
+def _bundles(settings: Settings) -> str:
+    """The configured bundles by name and source (local folders are per node, so not their paths)."""
+    from tandem.dag_processing.bundles.loader import bundles_summary
+
+    if not settings.dag_processor.dag_bundle_config_list:
+        return "default (core.dags_folder)"
+    return bundles_summary(settings)
+
+
 def cluster_settings(settings: Settings) -> dict[str, str]:
     """The settings every node must agree on, safe to store and show."""
     from tandem.db.engine import normalize_url
@@ -42,6 +51,7 @@ def cluster_settings(settings: Settings) -> dict[str, str]:
         "core.fernet_key": _secret(settings.core.fernet_key),
         "api.secret_key": _secret(settings.api.secret_key),
         "tandem.version": ".".join(__version__.split(".")[:2]),
+        "dag_processor.dag_bundle_config_list": _bundles(settings),
     }
     if settings.core.executor == "celery":
         values["celery.broker_url"] = _url(settings.celery.broker_url)

@@ -75,7 +75,7 @@ def load_bundles(settings: Settings) -> list[BaseDagBundle]:
 def bundles_summary(settings: Settings) -> str:
     """``name=kind ...`` of every bundle, for the cluster fingerprint (local paths are per node)."""
     parts = []
-    for config in bundle_configs(settings):
+    for config in settings.dag_processor.dag_bundle_config_list:
         try:
             parts.append(f"{config.name}={load_bundle(config, settings).describe()}")
         except BundleError:

@@ -1,0 +1,23 @@
+"""DAG bundles and versions over real HTTP."""
+
+from __future__ import annotations
+
+import httpx
+
+
+def test_bundles_and_versions_are_listed_and_runs_carry_theirs(admin: httpx.Client) -> None:
+    bundles = admin.get("/api/v1/dagBundles").json()
+    assert [b["name"] for b in bundles["dag_bundles"]] == ["dags-folder"]
+    bundle = bundles["dag_bundles"][0]
+    assert bundle["kind"] == "local" and bundle["dags"] == 1 and bundle["stored_versions"] >= 1
+    latest = bundle["latest_version"]
+
+    dag = admin.get("/api/v1/dags/api_demo").json()
+    assert (dag["bundle_name"], dag["bundle_version"]) == ("dags-folder", latest)
+    run = admin.get("/api/v1/dags/api_demo/dagRuns/seeded").json()
+    assert run["bundle_version"] == latest
+
+    versions = admin.get("/api/v1/dagBundles/dags-folder/versions").json()
+    assert versions["versions"][0]["version"] == latest and versions["versions"][0]["runs"] >= 1
+    missing = admin.get("/api/v1/dagBundles/nope/versions")
+    assert missing.status_code == 404 and "nope" in missing.json()["detail"]
