@@ -7,6 +7,7 @@ import threading
 import click
 
 from tandem.cli.common import CliError, engine, settings, setup_logging
+from tandem.config import Settings
 
 force_option = click.option(
     "--force", is_flag=True,
@@ -28,6 +29,8 @@ def scheduler(verbose: bool, force: bool) -> None:
 
     cfg = settings()
     setup_logging(verbose)
+    if not cfg.scheduler.standalone_dag_processor:
+        _check_bundles(cfg)
     eng = engine()
     stop = threading.Event()
     install_stop_handlers(stop)
@@ -45,7 +48,19 @@ def dag_processor(verbose: bool) -> None:
 
     cfg = settings()
     setup_logging(verbose)
+    _check_bundles(cfg)
     DagFileProcessor(cfg, engine()).run_forever()
+
+
+def _check_bundles(cfg: Settings) -> None:
+    """A bad ``dag_bundle_config_list`` stops the node at start, naming the entry, not in a loop."""
+    from tandem.dag_processing.bundles.base import BundleError
+    from tandem.dag_processing.bundles.loader import load_bundles
+
+    try:
+        load_bundles(cfg)
+    except BundleError as e:
+        raise CliError(str(e)) from None
 
 
 @click.command()
