@@ -26,13 +26,16 @@ class DagCallback:
     fileloc: str
     event: str  # "success" or "failure"
     reason: str
+    #: Where the DAG file is in its run's bundle version (empty: import ``fileloc``).
+    relative_fileloc: str = ""
 
 
 def wanted(dag_data: dict[str, Any], dag_id: str, run_id: str, succeeded: bool, reason: str) -> list[DagCallback]:
     flag = "has_on_success_callback" if succeeded else "has_on_failure_callback"
     if not dag_data.get(flag):
         return []
-    return [DagCallback(dag_id, run_id, dag_data.get("fileloc", ""), "success" if succeeded else "failure", reason)]
+    return [DagCallback(dag_id, run_id, dag_data.get("fileloc", ""), "success" if succeeded else "failure", reason,
+                        dag_data.get("relative_fileloc", ""))]
 
 
 class CallbackRunner:
@@ -81,10 +84,19 @@ def _call(callback: DagCallback, settings: Settings) -> None:
     from tandem.db.session import session_scope
     from tandem.models import DagRun
 
-    dag = load_dag(callback.fileloc, callback.dag_id)
     with session_scope() as session:
         run = session.execute(sa.select(DagRun).where(DagRun.dag_id == callback.dag_id,
                                                       DagRun.run_id == callback.run_id)).scalar_one()
+    fileloc = callback.fileloc
+    if run.bundle_name and run.bundle_version and callback.relative_fileloc:
+        from tandem.dag_processing.bundles.cache import materialize
+        from tandem.runner.bundle import use_version
+
+        # The run's own version, as its tries ran: a scheduler needs no DAG files either.
+        folder = materialize(settings.bundle_cache_folder, run.bundle_name, run.bundle_version, session_scope)
+        use_version(folder)
+        fileloc = str(folder / callback.relative_fileloc)
+    dag = load_dag(fileloc, callback.dag_id)
     context = {"dag": dag, "dag_run": run, "run_id": run.run_id, "logical_date": run.logical_date,
                "conf": run.conf or {}, "reason": callback.reason, "params": dict(run.conf or {})}
     functions = getattr(dag, f"on_{callback.event}_callback")
