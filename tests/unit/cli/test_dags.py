@@ -135,3 +135,14 @@ def test_wait_for_run_reports_task_counts(cli: Cli, engine: Engine, capsys: pyte
     capsys.readouterr()
     assert wait_for_run(engine, "d", "r1", poll_interval=0.05) == "failed"
     assert capsys.readouterr().err == "failed: 1 success, 2 failed\n"
+
+
+def test_bundles_are_listed_with_their_versions(cli: Cli, chain: Path, engine: Engine) -> None:
+    [dag] = json.loads(cli("dags", "list", "-o", "json").out)
+    [bundle] = json.loads(cli("bundles", "list", "-o", "json").out)
+    assert (bundle["name"], bundle["kind"], bundle["dags"]) == ("dags-folder", "local", 1)
+    assert dag["bundle"] == f"dags-folder@{bundle['latest_version'][:12]}"
+    [version] = json.loads(cli("bundles", "versions", "dags-folder", "-o", "json").out)
+    assert (version["version"], version["files"], version["runs"]) == (bundle["latest_version"], 1, 0)
+    assert "Deleted 0 version(s)" in cli("bundles", "gc").out
+    assert cli("bundles", "--help").code == 0
