@@ -21,3 +21,13 @@ def test_bundles_and_versions_are_listed_and_runs_carry_theirs(admin: httpx.Clie
     assert versions["versions"][0]["version"] == latest and versions["versions"][0]["runs"] >= 1
     missing = admin.get("/api/v1/dagBundles/nope/versions")
     assert missing.status_code == 404 and "nope" in missing.json()["detail"]
+
+
+def test_dag_pages_show_the_versions(admin: httpx.Client) -> None:
+    latest = admin.get("/api/v1/dags/api_demo").json()["bundle_version"]
+    runs = admin.get("/dags/api_demo/runs")
+    assert runs.status_code == 200
+    assert 'id="dag-bundle"' in runs.text and f"dags-folder@{latest[:12]}" in runs.text
+    assert f'<td class="bundle-version" title="{latest}"><code>{latest[:12]}</code></td>' in runs.text
+    grid = admin.get("/dags/api_demo/grid")
+    assert grid.status_code == 200 and f"bundle dags-folder@{latest[:12]}" in grid.text
