@@ -219,9 +219,8 @@ def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Ou
 
 def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskInstance]:
     """Import the DAG file, pick the task (unmapped for this index), build and render its context."""
-    from tandem.dag_processing.parser import load_dag
     from tandem.runner.assets import read_inlet_events, read_triggering_events
-    from tandem.runner.bundle import dag_file_for
+    from tandem.runner.bundle import load_run_dag
     from tandem.runner.other_dags import DatabaseOtherDags
     from tandem.runner.secrets import DatabaseSecrets
     from tandem.sdk.assets import Asset
@@ -231,7 +230,7 @@ def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskI
 
     set_secrets_backend(DatabaseSecrets(session_scope))
     set_other_dags_backend(DatabaseOtherDags(session_scope))
-    dag = load_dag(dag_file_for(workload, claimed), workload.dag_id)
+    dag = load_run_dag(workload, claimed)
     task: Any = dag.get_task(workload.task_id)
     ti = RuntimeTaskInstance(
         dag_id=workload.dag_id, run_id=workload.run_id, task_id=workload.task_id,

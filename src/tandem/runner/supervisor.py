@@ -204,13 +204,12 @@ def _preload(workload: Workload, claimed: Claim, settings: Settings) -> None:
 
     Failures are ignored: the child tries again and records the error in the try's log.
     """
-    from tandem.dag_processing.parser import load_dag
-    from tandem.runner.bundle import dag_file_for
+    from tandem.runner.bundle import load_run_dag
 
     previous = signal.signal(signal.SIGALRM, _raise_timeout)
     signal.setitimer(signal.ITIMER_REAL, settings.core.dag_file_processor_timeout)
     try:
-        load_dag(dag_file_for(workload, claimed, settings), workload.dag_id)
+        load_run_dag(workload, claimed, settings)
     except KeyboardInterrupt:
         raise
     except BaseException:  # noqa: BLE001 - user code at import: sys.exit, errors, our timeout

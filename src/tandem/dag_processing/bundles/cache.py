@@ -79,6 +79,11 @@ def materialize(cache_root: Path, bundle_name: str, version: str,
     return folder
 
 
+def forget(folder: Path) -> None:
+    """Stop trusting that ``folder`` exists (another process pruned it)."""
+    _known.discard(folder)
+
+
 def prune(cache_root: Path, keep: dict[str, set[str]]) -> list[Path]:
     """Remove version folders not in ``keep`` ({bundle: versions}); returns what was removed.
 
