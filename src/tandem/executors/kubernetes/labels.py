@@ -55,16 +55,18 @@ def pod_name(workload: Workload) -> str:
 
 
 def pod_labels(workload: Workload, owner: str) -> dict[str, str]:
-    return {
+    labels = {
         **MANAGED,
         f"{PREFIX}dag-id": label_value(workload.dag_id),
         f"{PREFIX}run-id": label_value(workload.run_id),
         f"{PREFIX}task-id": label_value(workload.task_id),
-        f"{PREFIX}map-index": str(workload.map_index),
         f"{PREFIX}try-number": str(workload.try_number),
         f"{PREFIX}queued-by": label_value(workload.queued_by),
         OWNER: label_value(owner),
     }
+    if workload.map_index >= 0:  # "-1" is no valid label value (it must start alphanumeric)
+        labels[f"{PREFIX}map-index"] = str(workload.map_index)
+    return labels
 
 
 def pod_annotations(workload: Workload) -> dict[str, str]:

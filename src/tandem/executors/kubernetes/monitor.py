@@ -173,7 +173,7 @@ class PodMonitor(threading.Thread):
             elif phase == "Unknown":
                 log.warning("pod %s is in phase Unknown (its node is unreachable)", name)
         if record.remove_pod:
-            self._delete(name, record)
+            self._delete_pod(name, record)
 
     def _end(self, record: PodRecord, reason: str, *, remove: bool, record_failure: bool = True) -> None:
         name = record.pod.metadata.name
@@ -186,7 +186,7 @@ class PodMonitor(threading.Thread):
         record.remove_pod = remove
         self.report(Event(record.workload, "finished", detail))
 
-    def _delete(self, name: str, record: PodRecord) -> None:
+    def _delete_pod(self, name: str, record: PodRecord) -> None:
         try:
             self.api.delete_namespaced_pod(name, self.settings.kubernetes.namespace,
                                            _request_timeout=REQUEST_TIMEOUT)
