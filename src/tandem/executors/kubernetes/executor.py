@@ -89,6 +89,7 @@ class KubernetesExecutor(BaseExecutor):
         self._stop.set()
         if self.watcher is not None:
             self.watcher.close()
-        for thread in (self.launcher, self.monitor, self.watcher):
-            if thread is not None and thread.is_alive():
-                thread.join(5 if wait else 1)
+        if wait:  # the threads are daemons: a scheduler that exits need not wait for a watch to end
+            for thread in (self.launcher, self.monitor, self.watcher):
+                if thread is not None and thread.is_alive():
+                    thread.join(5)
