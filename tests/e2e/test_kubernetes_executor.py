@@ -180,21 +180,29 @@ def scheduler_logs(cluster: KubeCluster) -> str:
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
-def test_tries_run_in_pods_through_api_refusals_and_watch_expiry(
+def test_tries_run_in_pods_and_each_pod_fault_ends_its_try_with_the_reason(
     kube_cluster: KubeCluster, kube_emulator: KubeEmulator, dags_folder: Path
 ) -> None:
     # Given a scheduler whose first pod creations are refused (quota, then a server error)
     write_dag(dags_folder, "k8s_basic", BASIC_DAG)
+    write_dag(dags_folder, "k8s_faults", FAULTS_DAG)
     kube_emulator.fault(403, method="POST", path="/pods$", count=2, reason="Forbidden",
                         message='pods "x" is forbidden: exceeded quota: compute, requested: pods=1')
     kube_emulator.fault(500, method="POST", path="/pods$", count=1)
     kube_cluster.scheduler()
     kube_cluster.wait_for_dag("k8s_basic")
+    kube_cluster.wait_for_dag("k8s_faults")
 
-    # When a run is triggered, and every watch expires (410 Gone) once the first try is running
+    # When a run of each DAG is triggered, and every watch expires (410 Gone) once a try runs
     run_id = kube_cluster.trigger("k8s_basic")[0]
+    faults_run = kube_cluster.trigger("k8s_faults")[0]
     kube_cluster.wait_for_ti("k8s_basic", "hello", ("running", "success"))
     kube_emulator.compact()
+    # ... and the long task's pod is deleted while its try runs (its log read from the pod first)
+    running = kube_cluster.wait_for_ti("k8s_faults", "long", ("running",))
+    wait_for(lambda: "long task started" in read_try_log(
+        get_settings(), TiKey("k8s_faults", faults_run, "long", -1), 1).text, 30, message="the long task's log")
+    kube_emulator.delete_pod(running.hostname)
     states = kube_cluster.wait_for_runs("k8s_basic", [run_id], timeout=150)
 
     # Then each try ran in a pod of its own, under the pod's name, and ended as the task did
@@ -205,16 +213,30 @@ def test_tries_run_in_pods_through_api_refusals_and_watch_expiry(
     assert (tis["flaky"].state, tis["flaky"].try_number) == ("success", 2), logs
     assert (tis["broken"].state, tis["broken"].try_number) == ("failed", 1), logs
     with session_scope(kube_cluster.engine) as session:
-        tries = session.execute(sa.select(TaskTry.task_id, TaskTry.try_number, TaskTry.hostname)).all()
+        tries = session.execute(sa.select(TaskTry.task_id, TaskTry.try_number, TaskTry.hostname)
+                                .where(TaskTry.dag_id == "k8s_basic")).all()
     assert sorted((t, n) for t, n, _ in tries) == [("broken", 1), ("flaky", 1), ("flaky", 2), ("hello", 1)]
     # ... the refusals were retried, the expired watch was renewed from a new list
     counts = kube_emulator.stats()["counts"]
     assert counts["fault 403"] == 2 and counts["fault 500"] == 1, counts
     assert counts["list"] >= 2, counts
-    # ... pods of tries that succeeded are deleted; failed ones are kept for inspection
+    # ... the deleted pod's try failed saying so
+    long = kube_cluster.wait_for_ti("k8s_faults", "long", ("failed",))
+    assert "was deleted before its try ended" in (long.failure_reason or ""), long.failure_reason
+    # ... the Pending pods failed their tries after pending_timeout, with Kubernetes' reason
+    stuck = kube_cluster.wait_for_ti("k8s_faults", "stuck", ("failed",))
+    assert "Pending for more than 5 s: Unschedulable" in (stuck.failure_reason or ""), stuck.failure_reason
+    no_image = kube_cluster.wait_for_ti("k8s_faults", "no_image", ("failed",))
+    assert "ImagePullBackOff" in (no_image.failure_reason or ""), no_image.failure_reason
+    # ... while the task whose pod_override added env, labels and resources ran with them
+    overridden = kube_cluster.wait_for_ti("k8s_faults", "overridden", ("success",), timeout=60)
+    assert overridden.try_number == 1
+    assert kube_cluster.wait_for_runs("k8s_faults", [faults_run], timeout=60)[faults_run] == "failed"
+    # ... pods of tries that succeeded or timed out Pending are deleted; failed ones are kept
     def cleaned() -> bool:
-        return not kube_cluster.pods_of("hello") and len(kube_cluster.pods_of("flaky")) == 1
-    wait_for(cleaned, 30, message="the pods of successful tries to be deleted")
+        return not any(kube_cluster.pods_of(t) for t in ("hello", "overridden", "stuck", "no_image")) \
+            and len(kube_cluster.pods_of("flaky")) == 1
+    wait_for(cleaned, 30, message="the pods of successful and timed-out tries to be deleted")
     [failed_pod] = kube_cluster.pods_of("broken")
     assert failed_pod["status"]["phase"] == "Failed"
     labels = failed_pod["metadata"]["labels"]
@@ -228,38 +250,6 @@ def test_tries_run_in_pods_through_api_refusals_and_watch_expiry(
     # Then it has the task's error, and names the pod
     assert chunk.found and "boom in a pod" in chunk.text, chunk
     assert chunk.source == f"pod default/{failed_pod['metadata']['name']}"
-
-
-@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
-def test_pending_pods_time_out_and_a_deleted_pod_fails_its_try(
-    kube_cluster: KubeCluster, kube_emulator: KubeEmulator, dags_folder: Path
-) -> None:
-    # Given tasks whose pods cannot be scheduled, cannot pull their image, or take long
-    write_dag(dags_folder, "k8s_faults", FAULTS_DAG)
-    kube_cluster.scheduler()
-    kube_cluster.wait_for_dag("k8s_faults")
-    run_id = kube_cluster.trigger("k8s_faults")[0]
-
-    # When the long task's pod is deleted while its try runs
-    running = kube_cluster.wait_for_ti("k8s_faults", "long", ("running",))
-    wait_for(lambda: "long task started" in read_try_log(
-        get_settings(), TiKey("k8s_faults", run_id, "long", -1), 1).text, 30, message="the long task's log")
-    kube_emulator.delete_pod(running.hostname)
-
-    # Then its try fails, saying so
-    long = kube_cluster.wait_for_ti("k8s_faults", "long", ("failed",))
-    assert "was deleted before its try ended" in (long.failure_reason or ""), long.failure_reason
-    # ... and the Pending pods fail their tries after pending_timeout, with Kubernetes' reason, and are deleted
-    stuck = kube_cluster.wait_for_ti("k8s_faults", "stuck", ("failed",))
-    assert "Pending for more than 5 s: Unschedulable" in (stuck.failure_reason or ""), stuck.failure_reason
-    no_image = kube_cluster.wait_for_ti("k8s_faults", "no_image", ("failed",))
-    assert "ImagePullBackOff" in (no_image.failure_reason or ""), no_image.failure_reason
-    wait_for(lambda: not kube_cluster.pods_of("stuck") and not kube_cluster.pods_of("no_image"), 30,
-             message="the Pending pods to be deleted")
-    # ... while the task whose pod_override added env, labels and resources ran with them
-    overridden = kube_cluster.wait_for_ti("k8s_faults", "overridden", ("success",), timeout=60)
-    assert overridden.try_number == 1
-    assert kube_cluster.wait_for_runs("k8s_faults", [run_id], timeout=60)[run_id] == "failed"
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)

@@ -136,3 +136,22 @@ def test_bad_templates_and_overrides_are_refused_naming_what_and_where(tmp_path:
         build_pod(WORKLOAD, Settings(), load_template(Settings()), None, "n")
     with pytest.raises(PodSpecError, match="task d.t: executor_config\\['pod_override'\\] must be a V1Pod"):
         pod_override({"pod_override": "yes"}, "task d.t")
+
+
+def test_reasons_are_read_from_the_pod_status_as_kubernetes_reports_them() -> None:
+    from tandem.executors.kubernetes.monitor import failure_reason, pending_reason
+
+    unschedulable = k8s.V1Pod(status=k8s.V1PodStatus(phase="Pending", conditions=[k8s.V1PodCondition(
+        type="PodScheduled", status="False", reason="Unschedulable", message="0/3 nodes are available")]))
+    assert pending_reason(unschedulable) == "Unschedulable: 0/3 nodes are available"
+    pulling = k8s.V1Pod(status=k8s.V1PodStatus(phase="Pending", container_statuses=[k8s.V1ContainerStatus(
+        name="base", image="x", image_id="", ready=False, restart_count=0,
+        state=k8s.V1ContainerState(waiting=k8s.V1ContainerStateWaiting(reason="ImagePullBackOff")))]))
+    assert pending_reason(pulling) == "ImagePullBackOff"
+    assert pending_reason(k8s.V1Pod(status=k8s.V1PodStatus(phase="Pending"))) == "no reason reported"
+    oom = k8s.V1Pod(status=k8s.V1PodStatus(phase="Failed", container_statuses=[k8s.V1ContainerStatus(
+        name="base", image="x", image_id="", ready=False, restart_count=0,
+        state=k8s.V1ContainerState(terminated=k8s.V1ContainerStateTerminated(exit_code=137, reason="OOMKilled")))]))
+    assert failure_reason(oom) == "container base exited with code 137 (OOMKilled)"
+    evicted = k8s.V1Pod(status=k8s.V1PodStatus(phase="Failed", reason="Evicted", message="low on memory"))
+    assert failure_reason(evicted) == "Evicted: low on memory"

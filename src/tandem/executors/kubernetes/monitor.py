@@ -151,21 +151,30 @@ class PodMonitor(threading.Thread):
         return labels.get(OWNER) == self.owner_label
 
     def _handle(self, name: str, record: PodRecord) -> None:
+        cfg = self.settings.kubernetes
+        phase = pod_phase(record.pod)
         if record.deleted:
             with self._lock:
                 self.records.pop(name, None)
-            if not record.handled and self._mine(record):
+            if record.handled or not self._mine(record):
+                return
+            if phase == "Succeeded":  # it ended before it was deleted: that is all there is to say
+                self._end(record, "", remove=False, record_failure=False)
+            elif phase == "Failed":
+                self._end(record, f"pod {name} failed: {failure_reason(record.pod)}", remove=False)
+            else:
                 self._end(record, f"pod {name} was deleted before its try ended", remove=False)
             return
         if not self._mine(record):
             return
-        cfg = self.settings.kubernetes
-        phase = pod_phase(record.pod)
         if not record.handled:
             if phase == "Succeeded":
                 self._end(record, "", remove=cfg.delete_worker_pods, record_failure=False)
             elif phase == "Failed":
-                self._end(record, f"pod {name} failed: {failure_reason(record.pod)}",
+                # A graceful deletion ends the container first: say why it ended, not only how.
+                deleting = record.pod.metadata.deletion_timestamp is not None
+                verb = "was deleted before its try ended" if deleting else "failed"
+                self._end(record, f"pod {name} {verb}: {failure_reason(record.pod)}",
                           remove=cfg.delete_worker_pods and cfg.delete_worker_pods_on_failure)
             elif phase == "Pending" and time.monotonic() - record.first_pending > cfg.pending_timeout:
                 self._end(record, f"pod {name} was Pending for more than {cfg.pending_timeout:g} s: "
