@@ -173,6 +173,12 @@ def kube_cluster(kube_emulator: KubeEmulator, engine: Engine, db_url: str, dags_
     reset_settings()
     yield cluster
     reset_settings()
+    # Graceful stops are not under test here, and a stopping interpreter is slow on a loaded machine;
+    # pods go before the database is dropped.
+    for proc in processes.procs:
+        if proc.poll() is None:
+            processes.kill9(proc)
+    kube_emulator.stop()
 
 
 def scheduler_logs(cluster: KubeCluster) -> str:
