@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from tandem.config import get_settings, reset_settings
 from tandem.db.session import session_scope
-from tandem.logs.reader import read_try_log
+from tandem.logs.reader import LogChunk, read_try_log
 from tandem.models import TaskInstance, TaskTry
 from tandem.orchestration import TiKey
 from tests.fixtures.kube import KubeEmulator, kube_emulator, pod_template
@@ -131,6 +131,7 @@ class KubeCluster(Cluster):
             # Not the schedulers' folder: the test reads logs from the pods, as another machine would.
             "TANDEM__LOGGING__BASE_LOG_FOLDER": str(tmp / "pod-task-logs"),
             "TANDEM__SCHEDULER__HEARTBEAT_INTERVAL": "0.5",
+            "TANDEM__LOGGING__REMOTE_BASE_LOG_FOLDER": str(tmp / "remote-logs"),
         }
         template = pod_template(tmp / "pod-template.yaml", pod_env)
         self.kube_env = {
@@ -138,6 +139,7 @@ class KubeCluster(Cluster):
             "TANDEM__KUBERNETES__CONFIG_FILE": str(emulator.kubeconfig),
             "TANDEM__KUBERNETES__POD_TEMPLATE_FILE": str(template),
             "TANDEM__KUBERNETES__WATCH_TIMEOUT": "20",
+            "TANDEM__LOGGING__REMOTE_BASE_LOG_FOLDER": str(tmp / "remote-logs"),
             **settings,
         }
         super().__init__(processes, engine, NO_BROKER, env=self.kube_env)
@@ -166,7 +168,9 @@ class KubeCluster(Cluster):
 def kube_cluster(kube_emulator: KubeEmulator, engine: Engine, db_url: str, dags_folder: Path, processes: Processes,
                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[KubeCluster]:
     cluster = KubeCluster(processes, engine, kube_emulator, tmp_path, db_url, dags_folder,
-                          TANDEM__KUBERNETES__PENDING_TIMEOUT="5")
+                          TANDEM__KUBERNETES__PENDING_TIMEOUT="5",
+                          # The executor, not the zombie reaper, must be the one to notice a deleted pod.
+                          TANDEM__SCHEDULER__ZOMBIE_THRESHOLD="30")
     # This process reads the tries' logs as an API server would: from the pods.
     for key, value in cluster.kube_env.items():
         monkeypatch.setenv(key, value)
@@ -206,8 +210,12 @@ def test_tries_run_in_pods_and_each_pod_fault_ends_its_try_with_the_reason(
     kube_emulator.compact()
     # ... and the long task's pod is deleted while its try runs (its log read from the pod first)
     running = kube_cluster.wait_for_ti("k8s_faults", "long", ("running",))
-    wait_for(lambda: "long task started" in read_try_log(
-        get_settings(), TiKey("k8s_faults", faults_run, "long", -1), 1).text, 30, message="the long task's log")
+    def long_log() -> LogChunk | None:
+        chunk = read_try_log(get_settings(), TiKey("k8s_faults", faults_run, "long", -1), 1)
+        return chunk if "long task started" in chunk.text else None
+
+    live = wait_for(long_log, 30, message="the long task's log")
+    assert isinstance(live, LogChunk) and live.source == f"pod default/{running.hostname}", live
     kube_emulator.delete_pod(running.hostname)
     states = kube_cluster.wait_for_runs("k8s_basic", [run_id], timeout=150)
 
@@ -250,12 +258,12 @@ def test_tries_run_in_pods_and_each_pod_fault_ends_its_try_with_the_reason(
     assert labels["team"] == "tests"  # the template's labels are kept
     assert json.loads(failed_pod["metadata"]["annotations"]["tandem.io/workload"])["run_id"] == run_id
 
-    # When the log of the failed try is read (not on this machine: from its pod)
-    chunk = read_try_log(get_settings(), TiKey("k8s_basic", run_id, "broken", -1), 1)
+    # When the logs of ended tries are read, their pods gone or not
+    for task_id, text in (("broken", "boom in a pod"), ("hello", "hello from pod")):
+        chunk = read_try_log(get_settings(), TiKey("k8s_basic", run_id, task_id, -1), 1)
 
-    # Then it has the task's error, and names the pod
-    assert chunk.found and "boom in a pod" in chunk.text, chunk
-    assert chunk.source == f"pod default/{failed_pod['metadata']['name']}"
+        # Then they come from remote storage, where the pods' runners copied them
+        assert chunk.found and text in chunk.text and chunk.source.endswith("(remote)"), chunk
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
