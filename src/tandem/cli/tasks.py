@@ -138,5 +138,26 @@ def run_task(dag_id: str, run_id: str, task_id: str, map_index: int) -> None:
         raise CliError(f"task instance {dag_id}/{run_id}/{task_id} ended {final or 'not run'}")
 
 
+@tasks.command("run-workload")
+@click.argument("workload")
+@handle_errors
+def run_workload(workload: str) -> None:
+    """Run the try WORKLOAD (base64url JSON, as a Kubernetes worker pod is given it) through the
+    runner: claim it, run it, record it. Exit 1 if the try failed."""
+    from tandem.executors.kubernetes.pod import decode_command_workload
+    from tandem.executors.kubernetes.pod_runner import CLEAN_ENDS, run_in_pod
+
+    try:
+        parsed = decode_command_workload(workload)
+    except ValueError as e:
+        raise CliError(f"WORKLOAD: {e}") from None
+    cfg = settings()
+    engine()  # fail early and clearly when the metadata DB is unreachable or not migrated
+    detail = run_in_pod(parsed, cfg)
+    click.echo(f"{parsed}: {detail}", err=True)
+    if detail not in CLEAN_ENDS:
+        raise CliError(f"{parsed} ended {detail}")
+
+
 def register(cli: click.Group) -> None:
     cli.add_command(tasks)

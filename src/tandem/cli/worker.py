@@ -63,7 +63,7 @@ def worker(
     engine()  # fail early and clearly when the metadata DB is unreachable or not migrated
     from tandem.executors.celery.worker import configure
 
-    if cfg.core.executor != "celery":
+    if cfg.core.executor not in ("celery", "celery_kubernetes"):
         click.echo(
             f"Warning: core.executor is {cfg.core.executor!r}, so no scheduler sends work to Celery "
             "workers; set it to 'celery' on every node.",

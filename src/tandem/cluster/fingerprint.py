@@ -53,9 +53,11 @@ def cluster_settings(settings: Settings) -> dict[str, str]:
         "tandem.version": ".".join(__version__.split(".")[:2]),
         "dag_processor.dag_bundle_config_list": _bundles(settings),
     }
-    if settings.core.executor == "celery":
+    if settings.core.executor in ("celery", "celery_kubernetes"):
         values["celery.broker_url"] = _url(settings.celery.broker_url)
         values["celery.result_backend"] = _url(settings.celery.result_backend)
+    if settings.core.executor in ("kubernetes", "celery_kubernetes"):
+        values["kubernetes.namespace"] = settings.kubernetes.namespace
     return values
 
 

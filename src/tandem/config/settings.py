@@ -191,6 +191,29 @@ class CelerySettings(_Section):
     extra: dict[str, Any] = Field(default_factory=dict, description="Further Celery settings, passed as-is.")
 
 
+class KubernetesSettings(_Section):
+    namespace: str = Field("default", description="Namespace the worker pods run in.")
+    in_cluster: bool = Field(False, description="Use the service account of the pod this node runs in.")
+    config_file: str = Field("", description="Kubeconfig file when not in_cluster; default $KUBECONFIG or ~/.kube/config.")
+    context: str = Field("", description="Kubeconfig context; default the file's current context.")
+    image: str = Field("", description="Image of the task container; default the pod template's.")
+    pod_template_file: str = Field("", description="YAML pod every worker pod starts from; default a minimal pod.")
+    delete_worker_pods: bool = Field(True, description="Delete a worker pod once its try ended.")
+    delete_worker_pods_on_failure: bool = Field(
+        False, description="Also delete pods whose container failed (kept by default, for inspection).")
+    worker_pods_creation_batch_size: int = Field(
+        16, ge=1, le=256, description="Pods created at once (concurrent requests to the API server).")
+    pending_timeout: float = Field(
+        300.0, gt=0, description="A pod Pending this long (image pull, unschedulable) fails its try with the reason.")
+    kubernetes_queue: str = Field(
+        "kubernetes", description="celery_kubernetes executor: tasks of this queue run in pods, the rest on Celery.")
+    api_retry_timeout: float = Field(
+        60.0, gt=0, description="Seconds a refused pod creation (quota, 409, 429, 5xx) is retried before the try "
+        "is handed back to the scheduler.")
+    watch_timeout: float = Field(
+        60.0, gt=0, description="Seconds one pod watch request lasts before it is renewed.")
+
+
 class Settings(BaseSettings):
     """The whole configuration; ``TANDEM__SECTION__KEY`` overrides ``[section] key`` of the file."""
 
@@ -204,6 +227,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = LoggingSettings()
     api: ApiSettings = ApiSettings()
     celery: CelerySettings = CelerySettings()
+    kubernetes: KubernetesSettings = KubernetesSettings()
     security: SecuritySettings = SecuritySettings()
     dag_processor: DagProcessorSettings = DagProcessorSettings()
 

@@ -11,6 +11,8 @@ ALIASES = {
     "sequential": "tandem.executors.sequential:SequentialExecutor",
     "stub": "tandem.executors.stub:StubExecutor",
     "celery": "tandem.executors.celery.executor:CeleryExecutor",
+    "kubernetes": "tandem.executors.kubernetes.executor:KubernetesExecutor",
+    "celery_kubernetes": "tandem.executors.kubernetes.routing:CeleryKubernetesExecutor",
 }
 
 

@@ -1,8 +1,8 @@
 """``read_try_log``: one entry point for the CLI and the API.
 
 Sources, in order: this machine's log folder (the try ran here, or the folder is shared),
-remote storage (``logging.remote_base_log_folder``, filled when a try ends), then the log
-server of the worker that ran the try, found through the try's row and that worker's node
+remote storage (``logging.remote_base_log_folder``, filled when a try ends), the pod that ran
+the try (Kubernetes executors, while the pod exists), then the log server of the worker that ran the try, found through the try's row and that worker's node
 row (which is how a running try's log is tailed from any server).
 """
 
@@ -59,6 +59,14 @@ def read_try_log(settings: Settings, key: TiKey, try_number: int, offset: int = 
             data, details = None, [f"remote storage: {e}"]
         if data is not None:
             return chunk_from_bytes(data, offset, f"{settings.logging.remote_base_log_folder} (remote)")
+    from tandem.executors.kubernetes.pod_logs import runs_pods
+
+    if runs_pods(settings):
+        from tandem.executors.kubernetes.pod_logs import read_pod_log
+
+        pod_chunk = read_pod_log(settings, key, try_number, offset, LIMIT)
+        if pod_chunk is not None:
+            return pod_chunk
     from tandem.logs.fetch import fetch_from_worker
 
     chunk = fetch_from_worker(settings, key, try_number, offset)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tandem.exceptions import DagDefinitionError, ParamValidationError
+from tandem.sdk.executor_config import serialize_executor_config
 from tandem.sdk.params import ParamsDict
 from tandem.sdk.task_group import TaskGroup
 
@@ -36,7 +37,7 @@ def _has_callback(value: Any) -> bool:
 
 
 def serialize_task(task: AbstractOperator) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "task_id": task.task_id,
         "operator": task.operator_name,
         "task_group": (task.task_group.group_id or "") if task.task_group is not None else "",
@@ -72,6 +73,11 @@ def serialize_task(task: AbstractOperator) -> dict[str, Any]:
         "mapped": {"sources": task.expand_sources()} if task.is_mapped else None,  # type: ignore[attr-defined]
         "mapped_group": group.group_id if (group := task.mapped_task_group()) is not None else None,
     }
+    # Only when set, so the hash of every DAG without one stays what it was.
+    executor_config = serialize_executor_config(task.task_id, getattr(task, "executor_config", None))
+    if executor_config is not None:
+        data["executor_config"] = executor_config
+    return data
 
 
 def _serialize_groups(root: TaskGroup) -> dict[str, dict[str, Any]]:
@@ -188,6 +194,7 @@ class SerializedTask:
     max_active_tis_per_dag: int | None = None
     max_active_tis_per_dagrun: int | None = None
     mapped_group: str | None = None
+    executor_config: dict[str, Any] | None = None
 
     @property
     def is_mapped(self) -> bool:
@@ -204,6 +211,8 @@ class SerializedTask:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         for key in ("upstream", "downstream", "template_fields"):
             data[key] = list(data[key])
+        if data["executor_config"] is None:
+            del data["executor_config"]
         return data
 
 

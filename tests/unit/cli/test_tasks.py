@@ -7,6 +7,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from tandem.db.session import session_scope
+from tandem.executors.kubernetes.pod import encode_command_workload
+from tandem.executors.workload import Workload
 from tandem.models import DagRun, TaskInstance
 
 from .conftest import CHAIN_DAG, FAILING_DAG, Cli, add_run, write_dag
@@ -95,3 +97,26 @@ def test_tasks_run_runs_the_next_try(cli: Cli, chain: Path, engine: Engine) -> N
         assert ti is not None and (ti.state, ti.try_number) == ("success", 1)
     again = cli("tasks", "run", "chain", "r1", "first")
     assert again.code == 1 and "clear it first" in again.err
+
+
+def test_a_malformed_workload_is_refused_saying_why(cli: Cli) -> None:
+    result = cli("tasks", "run-workload", "not-a-workload!")
+    assert result.code == 1
+    assert "WORKLOAD: not an encoded workload" in result.err and "Traceback" not in result.err
+
+
+def test_a_try_that_is_not_queued_for_it_runs_nothing_and_exits_cleanly(
+    cli: Cli, chain: Path, engine: Engine
+) -> None:
+    # Given a run whose first task was never queued
+    cli("dags", "trigger", "chain", "--run-id", "r1")
+    workload = Workload("chain", "r1", "first", -1, 1, queued_by="some-scheduler")
+
+    # When a pod for it runs (a late or duplicate pod)
+    result = cli("tasks", "run-workload", encode_command_workload(workload))
+
+    # Then it loses the claim, runs nothing, and exits 0 (its pod ends Succeeded)
+    assert result.code == 0 and "not claimed" in result.err, result
+    with session_scope(engine) as session:
+        ti = session.get(TaskInstance, ("chain", "r1", "first", -1))
+        assert ti is None or ti.try_number == 0

@@ -19,8 +19,6 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
 from tandem.executors.base import BaseExecutor, ExecutorStart
 from tandem.executors.workload import Event, Workload
 
@@ -70,20 +68,9 @@ class CeleryExecutor(BaseExecutor):
 
     def open_slots(self) -> int:
         """``parallelism`` minus this scheduler's tries still queued or running (per the DB)."""
-        from tandem.db.session import session_scope
-        from tandem.models import TaskInstance
-        from tandem.state import TaskInstanceState
+        from tandem.executors.capacity import busy_tries
 
-        with session_scope() as session:
-            busy = session.execute(
-                sa.select(sa.func.count())
-                .select_from(TaskInstance)
-                .where(
-                    TaskInstance.queued_by == self._node_id,
-                    TaskInstance.state.in_([TaskInstanceState.QUEUED.value, TaskInstanceState.RUNNING.value]),
-                )
-            ).scalar_one()
-        return self._parallelism - int(busy)
+        return self._parallelism - busy_tries(self._node_id)
 
     def submit(self, workloads: Sequence[Workload]) -> None:
         from tandem.executors.celery.app import TASK_NAME

@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: What ``run_supervised`` answers for a try another runner owns.
-NOT_CLAIMED = "not claimed"
 _WORKLOAD_FIELDS = frozenset(f.name for f in dataclasses.fields(Workload))
 
 
@@ -43,43 +41,13 @@ def run_workload_task(task: Task, workload: dict[str, Any]) -> str:
     from tandem.config import get_settings
     from tandem.executors.celery.events import publish_event
     from tandem.executors.celery.worker import current_runtime
-    from tandem.logs.remote import upload_try_log
+    from tandem.runner.remote_log import keep_remote_log
     from tandem.runner.supervisor import run_supervised
 
     runtime = current_runtime()
     parsed = parse_workload(workload)
     settings = get_settings()
     detail = run_supervised(parsed, settings=settings, node_id=runtime.node_id, hostname=runtime.hostname)
-    # A duplicate delivery ran nothing here, so it has no log to keep.
-    if (
-        detail != NOT_CLAIMED
-        and settings.logging.remote_base_log_folder
-        and _ran_here(parsed, runtime.node_id)
-    ):
-        try:
-            upload_try_log(settings, parsed.key, parsed.try_number)
-        except Exception:  # the log stays readable from this worker
-            log.exception("could not copy the log of %s to remote storage", parsed)
+    keep_remote_log(settings, parsed, runtime.node_id, detail)
     publish_event(task.app, Event(parsed, "finished", detail))
     return detail
-
-
-def _ran_here(workload: Workload, node_id: str) -> bool:
-    """Did this node claim the try? A duplicate delivery must not overwrite the real log remotely."""
-    import sqlalchemy as sa
-
-    from tandem.db.session import session_scope
-    from tandem.models import TaskTry
-
-    key = workload.key
-    with session_scope() as session:
-        owner = session.execute(
-            sa.select(TaskTry.node_id).where(
-                TaskTry.dag_id == key.dag_id,
-                TaskTry.run_id == key.run_id,
-                TaskTry.task_id == key.task_id,
-                TaskTry.map_index == key.map_index,
-                TaskTry.try_number == workload.try_number,
-            )
-        ).scalar_one_or_none()
-    return owner == node_id
