@@ -42,9 +42,11 @@ def scheduler(verbose: bool, force: bool) -> None:
 def dag_processor(verbose: bool) -> None:
     """Run a standalone DAG processor: parse DAG files into the database until stopped."""
     from tandem.dag_processing.processor import DagFileProcessor
+    from tandem.observability import exporter
 
     cfg = settings()
     setup_logging(verbose)
+    exporter.start(cfg, "dag-processor")
     DagFileProcessor(cfg, engine()).run_forever()
 
 

@@ -10,6 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from tandem.config.metrics import MetricsSettings
+
 ENV_PREFIX = "TANDEM__"
 
 
@@ -203,6 +205,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     celery: CelerySettings = CelerySettings()
     security: SecuritySettings = SecuritySettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -36,6 +36,7 @@ from tandem.db.dialects import dialect_for
 from tandem.db.engine import get_engine
 from tandem.db.session import session_scope
 from tandem.models import utcnow
+from tandem.observability import instruments
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ class DagFileProcessor:
             for result in results:
                 self._store(result, now)
         listed = [self._state[f] for f in self._files if f in self._state]
-        return ParseStats(
+        stats = ParseStats(
             files=len(self._files),
             dags=sum(s.dags for s in listed),
             import_errors=sum(s.failed for s in listed),
@@ -114,6 +115,8 @@ class DagFileProcessor:
             skipped=len(self._files) - len(due),
             seconds=time.monotonic() - started,
         )
+        instruments.processing_pass(stats.import_errors, stats.seconds)
+        return stats
 
     def _relist(self, now: datetime) -> None:
         files = [str(p) for p in list_all_dag_files(self.settings, safe_mode=self.safe_mode)]
@@ -164,6 +167,7 @@ class DagFileProcessor:
                     return  # state not updated: the file is parsed again next time
         if error:
             log.warning("import error: %s", error.splitlines()[-1])
+        instruments.file_parsed(result.fileloc, result.duration)
         self._state[result.fileloc] = _FileState(
             mtime=result.mtime, size=result.size, parsed_at=now,
             dags=0 if error else len(result.dags), failed=error is not None,
