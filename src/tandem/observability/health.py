@@ -30,7 +30,9 @@ def database_health(engine: Engine) -> dict[str, Any]:
         ok, error = False, str(e).splitlines()[0]
     latency = (time.perf_counter() - started) * 1000
     pool = engine.pool
-    figures = {name: _call(pool, name) for name in ("size", "checkedout", "overflow", "checkedin")}
+    # QueuePool counts overflow from -size (connections not yet opened): show only what is in use.
+    figures = {"size": _call(pool, "size"), "in use": _call(pool, "checkedout"),
+               "idle": _call(pool, "checkedin"), "overflow": max(_call(pool, "overflow") or 0, 0)}
     return {"ok": ok, "error": error, "dialect": engine.dialect.name, "latency_ms": round(latency, 2),
             "pool": {k: v for k, v in figures.items() if v is not None}, "pool_class": type(pool).__name__}
 

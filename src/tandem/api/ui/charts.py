@@ -16,7 +16,7 @@ def stacked_bars(buckets: Sequence[dict[str, int]], states: Sequence[str], *, la
     peak = max((sum(b.get(s, 0) for s in states) for b in buckets), default=0) or 1
     width = (WIDTH - GAP * (len(buckets) - 1)) / max(len(buckets), 1)
     parts: list[str] = [f'<svg class="bars" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
-                        f'role="img" aria-label="{escape(label)}">']
+                        f'preserveAspectRatio="none" role="img" aria-label="{escape(label)}">']
     for i, bucket in enumerate(buckets):
         x = i * (width + GAP)
         y = float(HEIGHT)

@@ -53,6 +53,7 @@
     svg.setAttribute("viewBox", "0 0 " + WIDTH + " " + HEIGHT);
     svg.setAttribute("width", WIDTH);
     svg.setAttribute("height", HEIGHT);
+    svg.setAttribute("preserveAspectRatio", "none");
     svg.setAttribute("role", "img");
     svg.setAttribute("aria-label", label);
     const buckets = outcome.buckets;
