@@ -53,7 +53,7 @@ def scheduler_load(session: Session, node_id: str, executor: BaseExecutor) -> di
         sa.select(TaskInstance.state, sa.func.count())
         .where(TaskInstance.queued_by == node_id, TaskInstance.state.in_(("queued", "running")))
         .group_by(TaskInstance.state)
-    ).tuples().all())
+    ).all())
     load = {"running": int(counts.get("running", 0)), "queued": int(counts.get("queued", 0)),
             "open_slots": int(executor.open_slots()), "passes_per_s": round(_rate.sample(), 2)}
     latest.update(load)

@@ -59,7 +59,7 @@ def queue_depths(session: Session, nodes: list[dict[str, Any]]) -> list[dict[str
     queued = dict(session.execute(
         sa.select(TaskInstance.queue, sa.func.count()).where(TaskInstance.state == "queued")
         .group_by(TaskInstance.queue)
-    ).tuples().all())
+    ).all())
     workers: dict[str, int] = {}
     for n in nodes:
         if n["role"] == "worker" and n["state"] == "alive":
