@@ -1,6 +1,6 @@
 """Every node serves its metrics, and they agree with the database.
 
-A real cluster (a scheduler with its local executor and embedded DAG processor, and an
+A real cluster (a scheduler with its local executor, a standalone DAG processor and an
 api-server, on SQLite) runs a DAG twice; each node's endpoint, found through its node row, is
 scraped and its counts checked against the rows. Every metric the shipped Grafana dashboard and
 Prometheus rules use must be among those exported.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -45,6 +46,12 @@ def total(samples: dict[str, float], name: str, **labels: str) -> float:
                if (k == name or k.startswith(name + "{")) and all(w in k for w in wanted))
 
 
+def endpoint(target: dict[str, Any]) -> str:
+    """The scrape URL of a service-discovery target, reached on this machine's loopback."""
+    port = target["targets"][0].rsplit(":", 1)[1]
+    return f"{target['labels']['__scheme__']}://127.0.0.1:{port}{target['labels']['__metrics_path__']}"
+
+
 def referenced_metrics() -> set[str]:
     names: set[str] = set()
     for path in [*DEPLOY.glob("grafana/*.json"), *DEPLOY.glob("prometheus/*.yml")]:
@@ -61,10 +68,11 @@ def family_of(name: str) -> str:
 
 @pytest.fixture
 def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, dict[str, str]]]:
-    env = prepare_home(tmp_path, monkeypatch)
+    env = {**prepare_home(tmp_path, monkeypatch), "TANDEM__SCHEDULER__STANDALONE_DAG_PROCESSOR": "true"}
     processes = ClosingProcesses(tmp_path)
     try:
         processes.start("scheduler", env=child_env(env))
+        processes.start("dag-processor", env=child_env(env))
         url, _ = start_api_server(processes, child_env(env))
         yield url, env
     finally:
@@ -88,10 +96,8 @@ def test_each_node_exports_metrics_that_match_the_database(cluster: tuple[str, d
         # When every live node's endpoint is found through the service-discovery list and scraped
         targets = admin.get("/api/v1/cluster/metrics-targets").raise_for_status().json()
         roles = {t["labels"]["role"]: t for t in targets}
-        assert {"scheduler", "api-server"} <= set(roles), targets
-        sched = roles["scheduler"]
-        sched_url = f"http://{sched['targets'][0]}{sched['labels']['__metrics_path__']}".replace(
-            sched["targets"][0].split(":")[0], "127.0.0.1", 1)
+        assert {"scheduler", "api-server", "dag-processor"} <= set(roles), targets
+        sched_url, processor_url = endpoint(roles["scheduler"]), endpoint(roles["dag-processor"])
 
         with engine.connect() as conn:
             successes = conn.execute(sa.text(
@@ -111,8 +117,12 @@ def test_each_node_exports_metrics_that_match_the_database(cluster: tuple[str, d
         assert total(samples, "tandem_scheduler_heartbeat_total") >= 1
         assert total(samples, "tandem_scheduler_loop_duration_seconds_count") >= 1
         assert total(samples, "tandem_scheduler_tasks_queued_total") == successes
-        assert total(samples, "tandem_dag_processing_import_errors") == 0
-        assert any("api_demo.py" in k for k in samples if k.startswith("tandem_dag_processing_last_duration_seconds"))
+        processor_samples = wait_for(lambda: (lambda s: s if any(
+            "api_demo.py" in k for k in s if k.startswith("tandem_dag_processing_last_duration_seconds")) else None)(
+            scrape(processor_url)), timeout=20, interval=0.5, message="the DAG processor to parse api_demo.py")
+        assert isinstance(processor_samples, dict)
+        assert total(processor_samples, "tandem_dag_processing_import_errors") == 0
+        assert total(processor_samples, "tandem_node_info", role="dag-processor") == 1
         assert total(samples, "tandem_node_info", role="scheduler") == 1
         assert "tandem_executor_open_slots" in samples
 
@@ -130,7 +140,7 @@ def test_each_node_exports_metrics_that_match_the_database(cluster: tuple[str, d
         assert dashboard["outcomes"]["dag_runs"]["totals"]["success"] == RUNS
 
         # And every metric the shipped dashboard and alerts use is exported by some node
-        exported = {family_of(k.split("{")[0]) for k in {**samples, **api_samples}}
+        exported = {family_of(k.split("{")[0]) for k in {**samples, **api_samples, **processor_samples}}
         missing = {n for n in referenced_metrics() if family_of(n) not in exported}
         assert not missing, f"deploy/ uses metrics no node exports: {sorted(missing)}"
     finally:
