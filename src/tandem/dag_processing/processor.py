@@ -184,8 +184,10 @@ class DagFileProcessor:
             while not stop.is_set():
                 try:
                     self.run_once(utcnow())
-                except Exception:  # the DB may be briefly unreachable; the next pass retries
+                except Exception as e:  # the DB may be briefly unreachable; the next pass retries
                     log.exception("DAG processing pass failed")
+                    if isinstance(e, sa.exc.DBAPIError):
+                        instruments.db_error("dag_processor")
                 stop.wait(pause)
         finally:
             for signum, handler in previous.items():

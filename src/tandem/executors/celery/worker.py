@@ -24,6 +24,7 @@ from typing import Any
 
 from tandem.config import Settings, get_settings
 from tandem.logs.server import LogServer
+from tandem.observability import instruments
 from tandem.observability.load import worker_load
 
 log = logging.getLogger(__name__)
@@ -240,6 +241,7 @@ class NodeHeartbeat(threading.Thread):
                 self.beat()
             except Exception as e:  # noqa: BLE001 - the DB may be away for a moment; the next beat retries
                 log.warning("heartbeat of worker node %s failed: %s", self.runtime.node_id, e)
+                instruments.db_error("worker_heartbeat")
 
     def beat(self) -> None:
         from tandem.cluster.nodes import heartbeat_node
