@@ -11,15 +11,20 @@ buckets carry no per-DAG labels.
 
 from __future__ import annotations
 
+import functools
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 from prometheus_client import Counter, Gauge, Histogram, Summary
 
 if TYPE_CHECKING:
     from tandem.scheduler.maintenance import RepairStats
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
 
 LOOP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 SHORT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
@@ -94,6 +99,24 @@ def enable() -> Instruments:
     return _on
 
 
+def _never_fails(record: Callable[P, None]) -> Callable[P, None]:
+    """Metrics are never worth a failed pass or a lost outcome: an error (its files removed
+    under it, a full disk) is logged once per kind and the work carries on."""
+    failed: set[str] = set()
+
+    @functools.wraps(record)
+    def safe(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            record(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001 - see above
+            if type(e).__name__ not in failed:
+                failed.add(type(e).__name__)
+                log.warning("could not record metric %s: %s", record.__name__, e)
+
+    return safe
+
+
+@_never_fails
 def scheduler_pass(started: float) -> None:
     """One scheduler pass ended; ``started`` is its ``time.perf_counter()`` at the start."""
     global passes
@@ -102,11 +125,13 @@ def scheduler_pass(started: float) -> None:
         _on.scheduler_loop_duration.observe(time.perf_counter() - started)
 
 
+@_never_fails
 def scheduler_heartbeat() -> None:
     if _on is not None:
         _on.scheduler_heartbeat.inc()
 
 
+@_never_fails
 def critical_section(seconds: float, queued: int) -> None:
     if _on is not None:
         _on.critical_section_duration.observe(seconds)
@@ -114,11 +139,13 @@ def critical_section(seconds: float, queued: int) -> None:
             _on.tasks_queued.inc(queued)
 
 
+@_never_fails
 def critical_section_busy() -> None:
     if _on is not None:
         _on.critical_section_busy.inc()
 
 
+@_never_fails
 def repaired(stats: RepairStats) -> None:
     if _on is not None and (stats.zombies or stats.requeued or stats.dead_nodes):
         _on.zombies_killed.inc(stats.zombies)
@@ -126,11 +153,13 @@ def repaired(stats: RepairStats) -> None:
         _on.nodes_declared_dead.inc(stats.dead_nodes)
 
 
+@_never_fails
 def db_error(component: str) -> None:
     if _on is not None:
         _on.db_errors.labels(component).inc()
 
 
+@_never_fails
 def tries_finished(items: Sequence[tuple[Any, Any, Any]], finals: Sequence[Any]) -> None:
     """Outcomes just committed by a runner: (workload, claim, outcome) and the recorded state
     (None when a peer had taken the try over: not this node's outcome)."""
@@ -150,17 +179,20 @@ def tries_finished(items: Sequence[tuple[Any, Any, Any]], finals: Sequence[Any])
         _on.task_duration.labels(workload.dag_id, workload.task_id).observe(max(now - started.timestamp(), 0.0))
 
 
+@_never_fails
 def dag_run_finished(dag_id: str, state: str, start_date: datetime | None, end: datetime) -> None:
     if _on is not None:
         seconds = (end - start_date).total_seconds() if start_date is not None else 0.0
         _on.dagrun_duration.labels(dag_id, state).observe(max(seconds, 0.0))
 
 
+@_never_fails
 def file_parsed(fileloc: str, seconds: float) -> None:
     if _on is not None:
         _on.dag_processing_last_duration.labels(fileloc).set(seconds)
 
 
+@_never_fails
 def processing_pass(import_errors: int, seconds: float) -> None:
     if _on is not None:
         _on.dag_processing_import_errors.set(import_errors)
