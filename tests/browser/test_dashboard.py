@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.server import ClosingProcesses, child_env, close_engines, start_api_server
+from tests.api.server import ClosingProcesses, child_env, close_engines, free_port, wait_healthy
 from tests.browser.conftest import ADMIN_PASSWORD, Cluster, prepare_home, screenshot
 from tests.fixtures.processes import wait_for
 
@@ -30,12 +30,17 @@ def two_servers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tup
     env = {**prepare_home(tmp_path, monkeypatch), **FAST_LIVENESS}
     processes = ClosingProcesses(tmp_path)
     try:
+        # Started together, waited for together: start-up dominates this test's time.
         processes.start("scheduler", env=child_env(env))
-        url, _ = start_api_server(processes, child_env(env))
-        _, other = start_api_server(processes, child_env(env), name="api-server-b")
-        wait_for(lambda: httpx.get(f"{url}/api/v1/dags/api_demo", auth=("admin", ADMIN_PASSWORD)).status_code == 200,
-                 timeout=60, interval=0.3, message="the scheduler's DAG processor to store api_demo")
-        yield Cluster(url, env, processes, tmp_path / "home"), other
+        ports = [free_port(), free_port()]
+        servers = [processes.start("api-server", "--host", "127.0.0.1", "--port", str(port), name=f"api-server-{port}",
+                                   env=child_env(env)) for port in ports]
+        for port, server in zip(ports, servers, strict=True):
+            wait_healthy(f"http://127.0.0.1:{port}", server, timeout=60)
+        nodes = f"http://127.0.0.1:{ports[0]}/api/v1/cluster/nodes?role=scheduler"
+        wait_for(lambda: any(n["alive"] for n in httpx.get(nodes, auth=("admin", ADMIN_PASSWORD)).json()["nodes"]),
+                 timeout=60, interval=0.3, message="the scheduler to register")
+        yield Cluster(f"http://127.0.0.1:{ports[0]}", env, processes, tmp_path / "home"), servers[1]
     finally:
         for proc in processes.procs:
             if proc.poll() is None:
@@ -63,15 +68,15 @@ def test_dashboard_shows_a_node_die_and_come_back(two_servers: tuple[Cluster, ob
     p.fill("#password", ADMIN_PASSWORD)  # type: ignore[attr-defined]
     p.click("button[type=submit]")  # type: ignore[attr-defined]
     p.goto(f"{cluster.url}/")  # type: ignore[attr-defined]
-    expect(p.locator("#dash-nodes tr[data-role=scheduler][data-state=alive]")).to_have_count(1)  # type: ignore[attr-defined]
-    expect(p.locator("#dash-nodes tr[data-role=api-server][data-state=alive]")).to_have_count(2)  # type: ignore[attr-defined]
+    expect(p.locator("#dash-nodes tr[data-role=scheduler][data-state=alive]")).to_have_count(1, timeout=20_000)  # type: ignore[attr-defined]
+    expect(p.locator("#dash-nodes tr[data-role=api-server][data-state=alive]")).to_have_count(2, timeout=20_000)  # type: ignore[attr-defined]
     expect(p.locator("#dash-db [data-field=dialect]")).to_have_text("sqlite")  # type: ignore[attr-defined]
     # The run's seven tries show up in the last hour's outcomes without reloading the page.
     expect(p.locator("#dash-tis [data-field=success]")).to_have_text("7", timeout=90_000)  # type: ignore[attr-defined]
     expect(p.locator("#dash-tis svg.bars rect.bar-success")).not_to_have_count(0)  # type: ignore[attr-defined]
-    expect(p.locator("#dash-runs [data-field=success]")).to_have_text("1")  # type: ignore[attr-defined]
+    expect(p.locator("#dash-runs [data-field=success]")).to_have_text("1", timeout=20_000)  # type: ignore[attr-defined]
     scheduler_row = p.locator("#dash-nodes tr[data-role=scheduler]")  # type: ignore[attr-defined]
-    expect(scheduler_row.locator("td").nth(9)).not_to_have_text("")  # passes per second, from its heartbeat
+    expect(scheduler_row.locator("td").nth(9)).not_to_have_text("", timeout=20_000)  # passes/s, from its heartbeat
     expect(scheduler_row.locator("a", has_text="metrics")).to_have_count(1)
     screenshot(p, "dashboard-01-live-cluster")
 

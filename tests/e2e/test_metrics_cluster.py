@@ -71,6 +71,7 @@ def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[s
     env = {**prepare_home(tmp_path, monkeypatch), "TANDEM__SCHEDULER__STANDALONE_DAG_PROCESSOR": "true"}
     processes = ClosingProcesses(tmp_path)
     try:
+        # Started together: start-up dominates this test's time.
         processes.start("scheduler", env=child_env(env))
         processes.start("dag-processor", env=child_env(env))
         url, _ = start_api_server(processes, child_env(env))
