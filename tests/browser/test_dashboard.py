@@ -92,6 +92,7 @@ def test_dashboard_shows_a_node_die_and_come_back(two_servers: tuple[Cluster, ob
     os.kill(other.pid, signal.SIGCONT)  # type: ignore[attr-defined]
     expect(p.locator("#dash-nodes tr[data-role=api-server][data-state=alive]")).to_have_count(2, timeout=30_000)  # type: ignore[attr-defined]
     expect(dead).to_have_count(0)
+    expect(p.locator("#dash-queues")).to_contain_text("Nothing queued.")  # empty lists say so after a redraw
     screenshot(p, "dashboard-03-node-back")
     # The DAG list is still one click away.
     p.click("nav a[href='/dags']")  # type: ignore[attr-defined]

@@ -30,6 +30,14 @@
 
   function blank(v) { return v === null || v === undefined ? "" : v; }
 
+  // The rows, or one row saying there are none (as the server renders it).
+  function rowsOr(rows, columns, message) {
+    if (rows.length) { return rows; }
+    const tr = el("tr");
+    tr.append(el("td", message, {"colspan": String(columns), "class": "muted"}));
+    return [tr];
+  }
+
   function nodeRow(n) {
     const tr = el("tr", null, {"data-node": n.id, "data-role": n.role, "data-state": n.state});
     const load = n.load || {};
@@ -118,15 +126,14 @@
     outcomes(document.getElementById("dash-tis"), d.outcomes.task_instances, "task_instances", "Task outcomes, last hour");
 
     const nodes = document.querySelector("#dash-nodes tbody");
-    nodes.replaceChildren(...(d.nodes.length ? d.nodes.map(nodeRow)
-      : [el("tr").appendChild(el("td", "No node has registered.", {"colspan": "11", "class": "muted"})).parentNode]));
+    nodes.replaceChildren(...rowsOr(d.nodes.map(nodeRow), 11, "No node has registered."));
 
     const queues = document.querySelector("#dash-queues tbody");
-    queues.replaceChildren(...d.queues.map((q) => {
+    queues.replaceChildren(...rowsOr(d.queues.map((q) => {
       const tr = el("tr");
       tr.append(el("td", q.queue), el("td", q.queued), el("td", q.workers));
       return tr;
-    }));
+    }), 3, "Nothing queued."));
 
     field(document.getElementById("dash-import-errors"), "count", d.import_errors.count);
     document.getElementById("dash-import-error-list").replaceChildren(...d.import_errors.recent.map((e) => {
@@ -135,7 +142,7 @@
       return li;
     }));
 
-    document.querySelector("#dash-failures tbody").replaceChildren(...d.recent_failures.map((f) => {
+    document.querySelector("#dash-failures tbody").replaceChildren(...rowsOr(d.recent_failures.map((f) => {
       const tr = el("tr");
       const dag = el("td");
       dag.append(el("a", f.dag_id, {"href": "/dags/" + encodeURIComponent(f.dag_id)}));
@@ -143,7 +150,7 @@
       task.append(el("a", f.task_id + (f.map_index >= 0 ? "[" + f.map_index + "]" : ""), {"href": taskLink(f)}));
       tr.append(dag, task, el("td", f.run_id), el("td", f.try_number), el("td", (f.end_date || "").slice(0, 19)));
       return tr;
-    }));
+    }), 5, "No failed task instance."));
   }
 
   async function refresh() {
