@@ -12,7 +12,7 @@ import httpx
 
 from tests.api.server import Api
 
-PAGES = ["/dags", "/dags/api_demo/grid", "/dags/api_demo/runs", "/variables", "/connections", "/users", "/cluster",
+PAGES = ["/", "/dags", "/dags/api_demo/grid", "/dags/api_demo/runs", "/variables", "/connections", "/users", "/cluster",
          "/my-tokens", "/audit-log", "/dags/api_demo/runs/seeded/tasks/numbers", "/import-errors"]
 
 

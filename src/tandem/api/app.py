@@ -29,6 +29,7 @@ def _api_router() -> APIRouter:
         dag_bundles,
         dag_runs,
         dags,
+        dashboard,
         logs,
         misc,
         monitor,
@@ -43,7 +44,7 @@ def _api_router() -> APIRouter:
     # Order matters where paths overlap: ``.../taskInstances/{task_id}/xcomEntries`` must be
     # tried before ``.../taskInstances/{task_id}/{map_index}``.
     for module in (dags, dag_runs, logs, xcoms, task_instances, variables, connections, pools, misc, users,
-                   audit, dag_bundles):
+                   audit, dag_bundles, dashboard):
         api.include_router(module.router)
     api.add_api_route("/health", monitor.get_health, methods=["GET"], tags=["Monitoring"],
                       response_model=None, include_in_schema=True)

@@ -23,6 +23,7 @@ from tandem.config import Settings
 from tandem.db.session import session_scope
 from tandem.models import DagRun, TaskInstance
 from tandem.models import queries as model_queries
+from tandem.observability.pools import pool_families
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
@@ -71,7 +72,8 @@ class ClusterCollector(Collector):
                 counts[node.role] = counts.get(node.role, 0) + 1
             for role, n in sorted(counts.items()):
                 nodes.add_metric([role], n)
-        yield from (tis, runs, pools, nodes)
+            families = [tis, runs, pools, nodes, *pool_families(session)]
+        yield from families
 
 
 class RequestMetrics:

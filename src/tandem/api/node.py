@@ -7,6 +7,7 @@ page and ``tandem cluster status`` show it, and its heartbeat stops when it dies
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 
 import sqlalchemy as sa
@@ -31,7 +32,9 @@ class ApiServerNode:
         self._thread: threading.Thread | None = None
 
     def _details(self) -> dict[str, object]:
-        return {"host": self.settings.api.host, "port": self.settings.api.port, "base_url": self.settings.api.base_url}
+        api = self.settings.api
+        base = api.base_url.rstrip("/") or f"http://{self.settings.core.hostname or socket.gethostname()}:{api.port}"
+        return {"host": api.host, "port": api.port, "base_url": api.base_url, "metrics_url": f"{base}/metrics"}
 
     def _register(self) -> str:
         # `tandem api-server` refused a mismatching config before serving (unless --force); here

@@ -19,7 +19,7 @@ def cluster() -> None:
 @click.option("--all", "show_all", is_flag=True, help="Include stopped and dead nodes.")
 @handle_errors
 def status(output: str, show_all: bool) -> None:
-    """Every node with its role, host, version, heartbeat age and whether its config agrees."""
+    """Every node with its role, host, version, heartbeat age, config agreement, load and metrics URL."""
     from tandem.cluster.fingerprint import cluster_config, fingerprint
     from tandem.db.session import session_scope
     from tandem.models import Node, utcnow
@@ -39,16 +39,20 @@ def status(output: str, show_all: bool) -> None:
         if not show_all and state in ("stopped", "dead"):
             continue
         details = n.details or {}
+        load = details.get("load") or {}
         rows.append({
             "id": n.id[:8] if output == "table" else n.id, "role": n.role, "hostname": n.hostname, "pid": n.pid,
             "version": n.version, "state": state, "heartbeat_age_s": round(age, 1),
             "config": "divergent" if n.divergent or (reference_fp and n.fingerprint and n.fingerprint != reference_fp)
             else ("agrees" if n.fingerprint else "unknown"),
-            "queues": ",".join(details.get("queues", [])) or None, "running": details.get("running"),
-            "started_at": n.started_at,
+            "queues": ",".join(details.get("queues", [])) or None,
+            "running": load.get("running", details.get("running")), "open_slots": load.get("open_slots"),
+            "passes_per_s": load.get("passes_per_s"), "started_at": n.started_at,
+            "metrics": details.get("metrics_url") or None,
         })
     render(rows, ["id", "role", "hostname", "pid", "version", "state", "heartbeat_age_s", "config", "queues",
-                  "running", "started_at"], output, empty="No live nodes (use --all to include stopped ones).")
+                  "running", "open_slots", "passes_per_s", "started_at", "metrics"], output,
+           empty="No live nodes (use --all to include stopped ones).")
 
 
 @cluster.command("check-config")

@@ -42,14 +42,39 @@ def scheduler(verbose: bool, force: bool) -> None:
 
 @click.command("dag-processor")
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
-def dag_processor(verbose: bool) -> None:
-    """Run a standalone DAG processor: parse DAG files into the database until stopped."""
+@force_option
+def dag_processor(verbose: bool, force: bool) -> None:
+    """Run a standalone DAG processor: parse DAG files into the database until stopped.
+
+    It is a node of the cluster (shown by `tandem cluster status` and the dashboard) serving
+    its metrics on metrics.port.
+    """
+    from tandem.cluster.fingerprint import ConfigMismatch
+    from tandem.cluster.heartbeat import NodeHeartbeatThread
+    from tandem.cluster.nodes import join_cluster
     from tandem.dag_processing.processor import DagFileProcessor
+    from tandem.db.session import session_scope
+    from tandem.observability import exporter
 
     cfg = settings()
     setup_logging(verbose)
     _check_bundles(cfg)
-    DagFileProcessor(cfg, engine()).run_forever()
+    eng = engine()
+    metrics = exporter.start(cfg, "dag-processor")
+    try:
+        with session_scope(eng) as session:
+            node_id = join_cluster(session, "dag-processor", cfg, force=force,
+                                   details={"metrics_url": metrics.url if metrics else ""})
+    except ConfigMismatch as e:
+        raise CliError(str(e)) from None
+    if metrics is not None:
+        metrics.set_node(node_id)
+    heartbeat = NodeHeartbeatThread(eng, node_id, cfg.scheduler.heartbeat_interval)
+    heartbeat.start()
+    try:
+        DagFileProcessor(cfg, eng).run_forever()
+    finally:
+        heartbeat.stop()
 
 
 def _check_bundles(cfg: Settings) -> None:

@@ -65,7 +65,8 @@ def register_node(session: Session, role: str, *, hostname: str | None = None, f
     return node_id
 
 
-def heartbeat_node(session: Session, node_id: str, details: dict[str, Any] | None = None) -> bool:
+def heartbeat_node(session: Session, node_id: str, details: dict[str, Any] | None = None, *,
+                   load: dict[str, Any] | None = None) -> bool:
     """Touch the node's heartbeat, calibrating this process's clock against the DB's first.
 
     Returns False when a peer had declared this node dead (fenced): its queued work has been
@@ -78,8 +79,11 @@ def heartbeat_node(session: Session, node_id: str, details: dict[str, Any] | Non
     if query is not None:
         clock.calibrate(lambda: session.execute(sa.text(query)).scalar_one())
     values: dict[str, Any] = {"last_heartbeat": utcnow()}
+    if load is not None and details is None:
+        # The node's load rides in its details, beside what it registered (only it writes them).
+        details = session.execute(sa.select(Node.details).where(Node.id == node_id)).scalar_one_or_none() or {}
     if details is not None:
-        values["details"] = details
+        values["details"] = {**details, "load": load} if load is not None else details
     result = session.execute(
         sa.update(Node).where(Node.id == node_id, Node.state == RUNNING).values(**values)
     )

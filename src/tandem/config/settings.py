@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tandem.config.dag_processor import DagProcessorSettings
+from tandem.config.metrics import MetricsSettings
 
 ENV_PREFIX = "TANDEM__"
 
@@ -230,6 +231,7 @@ class Settings(BaseSettings):
     kubernetes: KubernetesSettings = KubernetesSettings()
     security: SecuritySettings = SecuritySettings()
     dag_processor: DagProcessorSettings = DagProcessorSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @classmethod
     def settings_customise_sources(

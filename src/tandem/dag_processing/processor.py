@@ -47,6 +47,7 @@ from tandem.db.dialects import dialect_for
 from tandem.db.engine import get_engine
 from tandem.db.session import session_scope
 from tandem.models import utcnow
+from tandem.observability import instruments
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,7 @@ class DagFileProcessor:
             self._gc_at = time.monotonic() + GC_INTERVAL
             self._collect_garbage()
         stats.seconds = time.monotonic() - started
+        instruments.processing_pass(stats.import_errors, stats.seconds)
         return stats
 
     def _collect_garbage(self) -> None:
@@ -264,6 +266,7 @@ class DagFileProcessor:
                     return  # state not updated: the file is parsed again next time
         if error:
             log.warning("import error: %s", error.splitlines()[-1])
+        instruments.file_parsed(result.fileloc, result.duration)
         self._state[result.fileloc] = _FileState(
             mtime=result.mtime, size=result.size, parsed_at=now,
             dags=0 if error else len(result.dags), failed=error is not None,
@@ -280,8 +283,10 @@ class DagFileProcessor:
             while not stop.is_set():
                 try:
                     self.run_once(utcnow())
-                except Exception:  # the DB may be briefly unreachable; the next pass retries
+                except Exception as e:  # the DB may be briefly unreachable; the next pass retries
                     log.exception("DAG processing pass failed")
+                    if isinstance(e, sa.exc.DBAPIError):
+                        instruments.db_error("dag_processor")
                 stop.wait(pause)
         finally:
             self.release()

@@ -17,6 +17,7 @@ class DagRun(Base):
         sa.UniqueConstraint("dag_id", "run_id"),
         sa.UniqueConstraint("dag_id", "logical_date"),
         sa.Index("ix_dag_run_state_dag_id", "state", "dag_id"),
+        sa.Index("ix_dag_run_end_date", "end_date"),
     )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)

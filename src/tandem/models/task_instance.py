@@ -19,6 +19,8 @@ class TaskInstance(Base):
         ),
         sa.Index("ix_task_instance_state_pool", "state", "pool"),
         sa.Index("ix_task_instance_dag_id_state", "dag_id", "state"),
+        # The dashboard's outcomes of the last hour and latest failures (end_date changes only as a try ends).
+        sa.Index("ix_task_instance_end_date", "end_date"),
     )
 
     dag_id: Mapped[str] = mapped_column(sa.String(ID_LEN), primary_key=True)

@@ -19,6 +19,7 @@ from typing import Any
 from tandem.config import Settings, get_settings
 from tandem.db.session import session_scope
 from tandem.executors.workload import Workload
+from tandem.observability import instruments
 from tandem.orchestration import RetryParams
 from tandem.runner.claim import Claim, claim_try, finish_try
 from tandem.runner.heartbeat import TryHeartbeat
@@ -84,12 +85,14 @@ def log_claim(log: TryLog, workload: Workload, claimed: Claim | None, hostname: 
 def finish_many(items: Sequence[tuple[Workload, Claim, Outcome]]) -> list[TaskInstanceState | None]:
     """Record several outcomes in one transaction; None for each try that was taken over."""
     with session_scope() as session:
-        return [
+        finals = [
             finish_try(session, w, o.state, start_date=c.start_date, retry=o.retry, xcoms=o.xcoms,
                        rendered_fields=o.rendered, reason=o.reason, allow_retry=o.retry_allowed,
                        asset_events=o.asset_events)
             for w, c, o in items
         ]
+    instruments.tries_finished(items, finals)  # once committed
+    return finals
 
 
 def finish(workload: Workload, claimed: Claim, outcome: Outcome) -> TaskInstanceState | None:

@@ -23,6 +23,8 @@ from tandem.db.session import session_scope
 from tandem.executors.base import BaseExecutor
 from tandem.executors.workload import Event, Workload
 from tandem.models import utcnow
+from tandem.observability import instruments
+from tandem.observability.load import scheduler_load
 from tandem.orchestration import transition_ti
 from tandem.scheduler.assets import create_asset_triggered_runs
 from tandem.scheduler.callbacks import CallbackRunner
@@ -108,15 +110,19 @@ class Scheduler:
         return stats
 
     def _queue(self, now: datetime) -> list[Workload]:
+        started = time.perf_counter()
         try:
             with session_scope(self.engine) as session:
-                return queue_task_instances(
+                queued = queue_task_instances(
                     session, self.dialect, self.cache, node_id=self.node_id,
                     executor_slots=self.executor.open_slots(), max_tis=self.settings.scheduler.max_tis_per_query,
                     now=now, only=self.only,
                 )
         except LockBusy:
+            instruments.critical_section_busy()
             return []
+        instruments.critical_section(time.perf_counter() - started, len(queued))
+        return queued
 
     def handle_events(self, events: list[Event]) -> None:
         """Hand lost workloads back to the scheduled state (kept and retried while the DB is away)."""
@@ -134,7 +140,8 @@ class Scheduler:
         mono = time.monotonic()
         if mono - self._last_heartbeat >= cfg.heartbeat_interval:
             with session_scope(self.engine) as session:
-                alive = heartbeat_node(session, self.node_id)
+                alive = heartbeat_node(session, self.node_id, load=scheduler_load(session, self.node_id, self.executor))
+            instruments.scheduler_heartbeat()
             self._last_heartbeat = mono
             if not alive:
                 self._fenced()
@@ -145,6 +152,7 @@ class Scheduler:
             with session_scope(self.engine) as session:
                 stats = repair(session, self.dialect, self.cache, self.settings, now,
                                judge_nodes=seen_for >= cfg.node_timeout, judge_zombies=seen_for >= cfg.zombie_threshold)
+            instruments.repaired(stats)
             if stats.zombies or stats.requeued or stats.dead_nodes or stats.failed_queued:
                 log.info("repairs: %s", stats)
             self._last_repair = mono
@@ -166,10 +174,12 @@ class Scheduler:
         while not stop.is_set():
             try:
                 events = self.executor.poll(0.0 if busy else self.settings.scheduler.poll_interval)
+                pass_started = time.perf_counter()
                 self.handle_events(events)
                 self.housekeeping(utcnow())
                 discover = not events or time.monotonic() - self._last_discovery >= DISCOVERY_INTERVAL
                 stats = self.run_once(discover=discover)
+                instruments.scheduler_pass(pass_started)
                 busy = stats.busy or (not discover and bool(events))
                 self._last_ok = time.monotonic()
                 if failing is not None:
@@ -181,6 +191,7 @@ class Scheduler:
                 summary = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
                 if isinstance(e, sa.exc.DBAPIError):
                     self._db_ok_since = time.monotonic() + backoff
+                    instruments.db_error("scheduler")
                     log.error("database error, retrying in %.1f s: %s", backoff, summary)
                 elif summary != failing:
                     log.exception("scheduler pass failed, retrying in %.1f s", backoff)

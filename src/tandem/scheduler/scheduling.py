@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tandem.db.dialects import BaseDialect
 from tandem.models import DagModel, DagRun, TaskInstance, XCom
+from tandem.observability import instruments
 from tandem.orchestration import TiKey, transition_run, transition_tis
 from tandem.scheduler.callbacks import DagCallback, wanted
 from tandem.scheduler.dag_data import DagData, DagDataCache
@@ -110,6 +111,7 @@ def _schedule_run(session: Session, run: DagRun, dag: DagData, run_tis: list[TiV
             stats.callbacks += wanted(dag.data, run.dag_id, run.run_id, succeeded,
                                       "all tasks done" if succeeded else "a leaf task failed")
             log.info("DAG run %s/%s finished: %s", run.dag_id, run.run_id, new.value)
+            instruments.dag_run_finished(run.dag_id, new.value, run.start_date, now)
     run.last_scheduling_decision = now
     if run.scheduling_failures:
         run.scheduling_error, run.scheduling_failures, run.next_scheduling_at = None, 0, None
@@ -232,4 +234,6 @@ def _fail_timed_out(session: Session, run: DagRun, tis: list[TiView], now: datet
     transition_tis(session, unfinished, TI_UNFINISHED, S.SKIPPED, now=now)
     failed = transition_run(session, run.dag_id, run.run_id, DagRunState.RUNNING, DagRunState.FAILED, now=now)
     log.warning("DAG run %s/%s failed: dagrun_timeout exceeded", run.dag_id, run.run_id)
+    if failed:
+        instruments.dag_run_finished(run.dag_id, DagRunState.FAILED.value, run.start_date, now)
     return failed

@@ -21,6 +21,7 @@ from tandem.db.session import session_scope
 from tandem.executors.base import ExecutorStart
 from tandem.executors.loader import load_executor_class
 from tandem.models import Node
+from tandem.observability import exporter
 from tandem.scheduler.loop import Scheduler
 
 log = logging.getLogger(__name__)
@@ -95,8 +96,12 @@ def run_scheduler(settings: Settings, engine: Engine, stop: threading.Event, *, 
     """
     check_single_node(settings, engine)
     executor = load_executor_class(settings.core.executor)()
+    metrics = exporter.start(settings, role)  # before the forks below: their counts reach this endpoint
     with session_scope(engine) as session:
-        node_id = join_cluster(session, role, settings, force=force, details={"executor": settings.core.executor})
+        node_id = join_cluster(session, role, settings, force=force, details={
+            "executor": settings.core.executor, "metrics_url": metrics.url if metrics else ""})
+    if metrics is not None:
+        metrics.set_node(node_id)
     processor = start_dag_processor() if embedded_processor else None
     executor.start(ExecutorStart(settings=settings, node_id=node_id, parallelism=settings.core.parallelism))
     log.info("%s %s started (executor %s, pid %s)", role, node_id, executor.name, os.getpid())

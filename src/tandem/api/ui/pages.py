@@ -6,7 +6,7 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from tandem.api.auth.identity import Identity
 from tandem.api.auth.roles import RoleName
@@ -14,22 +14,17 @@ from tandem.api.deps import db, get_settings
 from tandem.api.queries import cluster as cluster_queries
 from tandem.api.queries import dags as dag_queries
 from tandem.api.schemas.filters import Page
-from tandem.api.ui import admin_pages, dag_pages, login, task_pages
+from tandem.api.ui import admin_pages, dag_pages, dashboard_page, login, task_pages
 from tandem.api.ui.access import page_for
 from tandem.api.ui.grid import ACTIVE_RUN_STATES
 from tandem.api.ui.render import render
 from tandem.models import ImportError_, utcnow
 
 router = APIRouter(include_in_schema=False)
-for _module in (login, dag_pages, task_pages, admin_pages):
+for _module in (login, dashboard_page, dag_pages, task_pages, admin_pages):
     router.include_router(_module.router)
 Viewer = Annotated[Identity, Depends(page_for(RoleName.VIEWER))]
 PAGE_SIZE = 50
-
-
-@router.get("/")
-def index() -> Response:
-    return RedirectResponse("/dags", status_code=303)
 
 
 @router.get("/dags")

@@ -24,6 +24,8 @@ from typing import Any
 
 from tandem.config import Settings, get_settings
 from tandem.logs.server import LogServer
+from tandem.observability import instruments
+from tandem.observability.load import worker_load
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +105,9 @@ def _on_worker_init(sender: Any, **_: Any) -> None:
 
         warm_up()
         check_schema_current(get_engine())
+        from tandem.observability import exporter
+
+        metrics = exporter.start(settings, ROLE)  # before the pool forks: its processes count here
         log_server = LogServer(settings)
         log_server.start()
         runtime = WorkerRuntime(
@@ -114,8 +119,11 @@ def _on_worker_init(sender: Any, **_: Any) -> None:
         )
         with session_scope() as session:
             runtime.node_id = join_cluster(
-                session, ROLE, settings, force=_force, hostname=hostname, details=node_details(runtime, 0)
+                session, ROLE, settings, force=_force, hostname=hostname,
+                details={**node_details(runtime, 0), "metrics_url": metrics.url if metrics else ""},
             )
+            if metrics is not None:
+                metrics.set_node(runtime.node_id)
             node = session.get(Node, runtime.node_id)
             runtime.registered_details = dict(node.details) if node is not None else {}
     except Exception as e:
@@ -204,6 +212,7 @@ def node_details(runtime: WorkerRuntime, running: int) -> dict[str, Any]:
         "queues": runtime.queues,
         "concurrency": runtime.concurrency,
         "running": running,
+        "load": worker_load(running, runtime.concurrency),
     }
     if runtime.log_server is not None:
         details["log_server_port"] = runtime.log_server.port
@@ -232,6 +241,7 @@ class NodeHeartbeat(threading.Thread):
                 self.beat()
             except Exception as e:  # noqa: BLE001 - the DB may be away for a moment; the next beat retries
                 log.warning("heartbeat of worker node %s failed: %s", self.runtime.node_id, e)
+                instruments.db_error("worker_heartbeat")
 
     def beat(self) -> None:
         from tandem.cluster.nodes import heartbeat_node

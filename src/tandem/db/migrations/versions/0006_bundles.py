@@ -13,7 +13,7 @@ from sqlalchemy.dialects import mysql
 
 import tandem.models.base
 
-revision = '0006_bundles'
+revision = '0006'
 down_revision = '0005'
 branch_labels = None
 depends_on = None

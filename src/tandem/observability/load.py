@@ -1,0 +1,66 @@
+"""A node's current load, written into its heartbeat (``node.details["load"]``).
+
+Any api-server shows it from the DB without scraping the node. The figures are the node's own:
+tries it queued that are queued or running, its executor's open slots, and its scheduler
+passes per second over the last minute.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tandem.observability import instruments
+
+if TYPE_CHECKING:
+    from tandem.executors.base import BaseExecutor
+
+WINDOW = 60.0
+
+#: The last load this process wrote (its metrics endpoint exports it as gauges).
+latest: dict[str, Any] = {}
+
+
+class PassRate:
+    """Passes per second over the last ``WINDOW`` seconds, from samples taken at heartbeats."""
+
+    def __init__(self) -> None:
+        self._samples: deque[tuple[float, int]] = deque()
+
+    def sample(self, now: float | None = None, passes: int | None = None) -> float:
+        now = time.monotonic() if now is None else now
+        passes = instruments.passes if passes is None else passes
+        self._samples.append((now, passes))
+        # Keep the newest sample at least WINDOW old as the baseline.
+        while len(self._samples) > 2 and self._samples[1][0] <= now - WINDOW:
+            self._samples.popleft()
+        then, before = self._samples[0]
+        return (passes - before) / (now - then) if now > then else 0.0
+
+
+_rate = PassRate()
+
+
+def scheduler_load(session: Session, node_id: str, executor: BaseExecutor) -> dict[str, Any]:
+    """The load of a scheduler: one aggregate query on an indexed column, then the executor's slots."""
+    from tandem.models import TaskInstance
+
+    counts = dict(session.execute(
+        sa.select(TaskInstance.state, sa.func.count())
+        .where(TaskInstance.queued_by == node_id, TaskInstance.state.in_(("queued", "running")))
+        .group_by(TaskInstance.state)
+    ).all())
+    load = {"running": int(counts.get("running", 0)), "queued": int(counts.get("queued", 0)),
+            "open_slots": int(executor.open_slots()), "passes_per_s": round(_rate.sample(), 2)}
+    latest.update(load)
+    return load
+
+
+def worker_load(running: int, concurrency: int) -> dict[str, Any]:
+    load = {"running": running, "queued": 0, "open_slots": max(concurrency - running, 0), "passes_per_s": None}
+    latest.update(load)
+    return load
