@@ -16,15 +16,15 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
+from tests.fixtures.ui_data import BIG_DAG, BIG_DAG_ID, seed_finished_runs  # noqa: E402 - after the path
+
 POSTGRES_ADMIN = os.environ.get("TANDEM_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-DAG_ID = "ui_bench_200"
 RUNS = 50
 
 # name -> path; {dag} is the benchmark DAG's id, {run} its newest run.
@@ -38,50 +38,11 @@ PAGES: dict[str, str] = {
     "dag_list": "/dags",
 }
 
-# 1 start + 12 groups of 15 (group_00 holds a nested group) + 17 singles + 1 mapped + 1 end = 200 tasks.
-BIG_DAG = '''
-from datetime import datetime
-from tandem import DAG, TaskGroup, task
-from tandem.operators import BashOperator, EmptyOperator
-
-with DAG("ui_bench_200", schedule=None, start_date=datetime(2024, 1, 1), default_args={"owner": "bench"},
-         doc_md="# A big DAG\\n\\nTwo hundred tasks, for the UI benchmark.") as dag:
-    start = EmptyOperator(task_id="start")
-    previous = [start]
-    for g in range(12):
-        with TaskGroup(f"group_{g:02d}") as group:
-            tails = []
-            for lane in range(5):
-                a = BashOperator(task_id=f"extract_{lane}", bash_command="true")
-                b = BashOperator(task_id=f"transform_{lane}", bash_command="true")
-                if g == 0 and lane == 4:
-                    with TaskGroup("inner"):
-                        c = EmptyOperator(task_id=f"load_{lane}")
-                else:
-                    c = EmptyOperator(task_id=f"load_{lane}")
-                a >> b >> c
-                tails.append(c)
-                previous >> a
-        previous = tails
-    singles = [EmptyOperator(task_id=f"single_{i:02d}") for i in range(17)]
-    for s in singles:
-        previous >> s
-
-    @task
-    def fan(x: int) -> int:
-        return x
-
-    mapped = fan.expand(x=list(range(10)))
-    end = EmptyOperator(task_id="end")
-    singles >> mapped >> end
-'''
-
-
 def scratch_env(db: str) -> tuple[dict[str, str], str | None]:
     tmp = Path(tempfile.mkdtemp(prefix="tandem-ui-bench-"))
     (tmp / "home").mkdir()
     (tmp / "dags").mkdir()
-    (tmp / "dags" / "ui_bench_200.py").write_text(BIG_DAG)
+    (tmp / "dags" / "big_200.py").write_text(BIG_DAG)
     pg_name = None
     if db == "postgres":
         pg_name = f"tandem_ui_bench_{uuid.uuid4().hex[:8]}"
@@ -94,45 +55,6 @@ def scratch_env(db: str) -> tuple[dict[str, str], str | None]:
            "TANDEM__CORE__LOAD_EXAMPLES": "false", "TANDEM__DATABASE__URL": url,
            "TANDEM__API__SECRET_KEY": "ui-bench-secret-key-" + uuid.uuid4().hex}
     return env, pg_name
-
-
-def seed(engine: sa.Engine) -> None:
-    """RUNS finished runs; every task instance ran, a few failed, the mapped task has 10 instances."""
-    from tandem.api.queries.dags import read_serialized
-    from tandem.db.session import session_scope
-    from tandem.models import DagRun, TaskInstance, TaskTry
-
-    with session_scope(engine) as session:
-        data = read_serialized(session, DAG_ID)
-        assert data is not None, "the benchmark DAG did not parse"
-        tasks = data["tasks"]
-        assert len(tasks) == 200, len(tasks)
-        base = datetime(2025, 1, 1, tzinfo=UTC)
-        for r in range(RUNS):
-            logical = base + timedelta(days=r)
-            run_id = f"scheduled__{logical.isoformat()}"
-            failed = r % 7 == 3
-            session.add(DagRun(dag_id=DAG_ID, run_id=run_id, logical_date=logical, run_after=logical,
-                               data_interval_start=logical, data_interval_end=logical + timedelta(days=1),
-                               run_type="scheduled", state="failed" if failed else "success",
-                               queued_at=logical, start_date=logical, conf={},
-                               end_date=logical + timedelta(seconds=300 + 37 * (r % 11))))
-            session.flush()
-            for i, t in enumerate(tasks):
-                indexes = range(10) if t.get("mapped") else [-1]
-                for m in indexes:
-                    state = "failed" if failed and i == 150 else ("upstream_failed" if failed and i > 150
-                                                                  else "success")
-                    start = logical + timedelta(seconds=i)
-                    end = start + timedelta(seconds=1 + (i * 7 + r) % 13)
-                    session.add(TaskInstance(dag_id=DAG_ID, run_id=run_id, task_id=t["task_id"], map_index=m,
-                                             state=state, try_number=1, operator=t["operator"], start_date=start,
-                                             end_date=end, duration=(end - start).total_seconds(),
-                                             hostname="bench-host"))
-                    session.add(TaskTry(dag_id=DAG_ID, run_id=run_id, task_id=t["task_id"], map_index=m,
-                                        try_number=1, state=state, start_date=start, end_date=end,
-                                        hostname="bench-host"))
-            session.flush()
 
 
 def measure(client: object, path: str, repeats: int) -> tuple[float, float, int, int]:
@@ -180,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         migrate(engine)
         parse_all(get_settings(), engine)
         t0 = time.perf_counter()
-        seed(engine)
+        seed_finished_runs(engine, BIG_DAG_ID, RUNS)
         print(f"seeded {RUNS} runs of a 200-task DAG in {time.perf_counter() - t0:.1f} s ({args.db})")
         with session_scope(engine) as session:
             user = create_user(session, "bench", "bench-Password-1", role="admin")
@@ -190,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
             print(f"{'page':<12} {'status':>6} {'median ms':>10} {'cpu ms':>8} {'bytes':>10}")
             for name in args.pages.split(","):
-                path = PAGES[name].format(dag=DAG_ID, run=newest)
+                path = PAGES[name].format(dag=BIG_DAG_ID, run=newest)
                 client.get(path)  # warm: templates compiled, caches filled
                 seconds, cpu, size, status = measure(client, path, args.repeats)
                 print(f"{name:<12} {status:>6} {seconds * 1000:>10.1f} {cpu * 1000:>8.1f} {size:>10,}")
