@@ -53,10 +53,10 @@ def run_details(request: Request, dag_id: str, run_id: str, who: Viewer) -> JSON
         if run is None:
             raise not_found(f"run {run_id!r} of DAG {dag_id!r}")
         masker = masker_from_db(session)
-        counts = dict(session.execute(
+        counts = {state: int(n) for state, n in session.execute(
             sa.select(TaskInstance.state, sa.func.count()).where(TaskInstance.dag_id == dag_id,
                                                                    TaskInstance.run_id == run_id)
-            .group_by(TaskInstance.state)).tuples())
+            .group_by(TaskInstance.state)).tuples()}
     body = run_summary(run) | {
         "dag_id": dag_id, "queued_at": run.queued_at.isoformat() if run.queued_at else None,
         "triggered_by": run.triggered_by, "conf": _masked(masker, run.conf or {}, limit),

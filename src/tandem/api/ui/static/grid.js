@@ -62,9 +62,11 @@
     return false;
   }
 
-  function label(iso, span) {
+  // Axis labels: the time when every run is on one day, the date (and time, within a week) otherwise.
+  function label(iso, oneDay, span) {
     const d = iso ? iso.slice(0, 16).replace("T", " ") : "";
-    return span < 2 * 86400e3 ? d.slice(11) : d.slice(5, 10);
+    if (oneDay) { return d.slice(11); }
+    return span < 7 * 86400e3 ? d.slice(5) : d.slice(5, 10);
   }
 
   function header() {
@@ -109,9 +111,10 @@
     const first = runs.length ? Date.parse(runs[0].logical_date) : 0;
     const span = runs.length ? Date.parse(runs[runs.length - 1].logical_date) - first : 0;
     const step = Math.max(1, Math.ceil(runs.length / 8));
+    const oneDay = runs.length > 0 && runs[0].logical_date.slice(0, 10) === runs[runs.length - 1].logical_date.slice(0, 10);
     const blank = document.createElement("th");
-    blank.className = "task-col";
-    blank.textContent = runs.length ? (span < 2 * 86400e3 ? runs[0].logical_date.slice(0, 10) : runs[0].logical_date.slice(0, 4)) : "";
+    blank.className = "task-col axis-year";
+    blank.textContent = runs.length ? (oneDay ? runs[0].logical_date.slice(0, 10) : runs[0].logical_date.slice(0, 4)) : "";
     ticks.append(blank);
     runs.forEach((run, col) => {
       const th = document.createElement("th");
@@ -119,7 +122,7 @@
       if (col % step === 0) {
         const tick = document.createElement("span");
         tick.className = "tick";
-        tick.textContent = label(run.logical_date, span);
+        tick.textContent = label(run.logical_date, oneDay, span);
         tick.title = run.logical_date;
         th.append(tick);
       }
