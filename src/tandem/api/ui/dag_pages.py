@@ -56,7 +56,7 @@ def _ti_states(session: Any, dag_id: str, run: DagRun | None) -> tuple[dict[str,
     for task_id, state, map_index in session.execute(
         sa.select(TaskInstance.task_id, TaskInstance.state, TaskInstance.map_index)
         .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run.run_id)
-    ).tuples():
+    ):
         by_task.setdefault(task_id, {})[map_index] = state
     out, counts = {}, {}
     for task_id, states in by_task.items():
@@ -101,9 +101,11 @@ def dag_grid_data(request: Request, dag_id: str, who: Viewer, runs: RunCount = 2
         return JSONResponse(grid_payload(session, dag_id, data, limit=runs))
 
 
+Expand = Annotated[list[str] | None, Query()]
+
+
 @router.get("/dags/{dag_id}/graph")
-def dag_graph(request: Request, dag_id: str, who: Viewer, run_id: RunId = None,
-              expand: Annotated[list[str] | None, Query()] = None) -> Response:
+def dag_graph(request: Request, dag_id: str, who: Viewer, run_id: RunId = None, expand: Expand = None) -> Response:
     with db(request) as session:
         dag, data = _load(session, dag_id)
         run = _chosen_run(session, dag_id, run_id)
@@ -114,8 +116,24 @@ def dag_graph(request: Request, dag_id: str, who: Viewer, run_id: RunId = None,
     base = [("run_id", run.run_id)] if run is not None else []
     # The query string that flips each group open or shut, keeping the rest as they are.
     toggle = {g: urlencode(base + [("expand", e) for e in sorted(expanded ^ {g})]) for g in graph.groups}
+    # graph.js polls the states route while the run moves: a reload would lose zoom and panel.
     return render(request, "dag_graph.html", who, dag=dag, data=data, graph=graph, run=run, runs=runs,
-                  expanded=sorted(expanded), toggle=toggle, tab="graph", auto_refresh=run is not None and run.state in ACTIVE_RUN_STATES)
+                  expanded=sorted(expanded), toggle=toggle, tab="graph", auto_refresh=False,
+                  active=run is not None and run.state in ACTIVE_RUN_STATES)
+
+
+@router.get("/dags/{dag_id}/graph/states")
+def dag_graph_states(request: Request, dag_id: str, who: Viewer, run_id: RunId = None,
+                     expand: Expand = None) -> JSONResponse:
+    """Each drawn node's state (and map count) in the run, for the graph's live update."""
+    with db(request) as session:
+        _, data = _load(session, dag_id)
+        run = _chosen_run(session, dag_id, run_id)
+        states, map_counts = _ti_states(session, dag_id, run)
+    graph = layout(data, {e for e in (expand or []) if e}, states, map_counts)
+    return JSONResponse({"run_state": run.state if run else None,
+                         "active": run is not None and run.state in ACTIVE_RUN_STATES,
+                         "nodes": {n.id: {"state": n.status, "map_count": n.map_count} for n in graph.nodes}})
 
 
 @router.get("/dags/{dag_id}/gantt")

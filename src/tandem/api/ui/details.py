@@ -56,7 +56,7 @@ def run_details(request: Request, dag_id: str, run_id: str, who: Viewer) -> JSON
         counts = {state: int(n) for state, n in session.execute(
             sa.select(TaskInstance.state, sa.func.count()).where(TaskInstance.dag_id == dag_id,
                                                                    TaskInstance.run_id == run_id)
-            .group_by(TaskInstance.state)).tuples()}
+            .group_by(TaskInstance.state))}
     body = run_summary(run) | {
         "dag_id": dag_id, "queued_at": run.queued_at.isoformat() if run.queued_at else None,
         "triggered_by": run.triggered_by, "conf": _masked(masker, run.conf or {}, limit),
@@ -81,10 +81,10 @@ def task_instance_details(request: Request, dag_id: str, run_id: str, task_id: s
             TaskTry.map_index == map_index).order_by(TaskTry.try_number)).scalars())
         xcoms = list(session.execute(sa.select(XCom.key, XCom.value).where(
             XCom.dag_id == dag_id, XCom.run_id == run_id, XCom.task_id == task_id,
-            XCom.map_index == map_index).order_by(XCom.key)).tuples())
+            XCom.map_index == map_index).order_by(XCom.key)))
         mapped = list(session.execute(sa.select(TaskInstance.map_index, TaskInstance.state).where(
             TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id, TaskInstance.task_id == task_id,
-            TaskInstance.map_index >= 0).order_by(TaskInstance.map_index)).tuples()) if map_index < 0 else []
+            TaskInstance.map_index >= 0).order_by(TaskInstance.map_index))) if map_index < 0 else []
         masker = masker_from_db(session)
     task: dict[str, Any] = next((t for t in data.get("tasks", []) if t["task_id"] == task_id), {})
     counts: dict[str, int] = {}

@@ -108,7 +108,7 @@ def grid_cells(session: Session, dag_id: str, run_ids: list[str]) -> dict[tuple[
         sa.select(TaskInstance.task_id, TaskInstance.run_id, TaskInstance.state, expanded, sa.func.count())
         .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id.in_(run_ids))
         .group_by(TaskInstance.task_id, TaskInstance.run_id, TaskInstance.state, expanded)
-    ).tuples()
+    )
     placeholders: dict[tuple[str, str], Counter[str]] = {}
     mapped: dict[tuple[str, str], Counter[str]] = {}
     for task_id, run_id, state, is_expanded, count in rows:
@@ -155,7 +155,7 @@ def mapped_rows(session: Session, dag_id: str, task_id: str, run_ids: list[str])
         sa.select(TaskInstance.map_index, TaskInstance.run_id, TaskInstance.state)
         .where(TaskInstance.dag_id == dag_id, TaskInstance.task_id == task_id,
                TaskInstance.run_id.in_(run_ids), TaskInstance.map_index >= 0)
-    ).tuples():
+    ):
         found.setdefault(map_index, {})[run_id] = state
     return [{"map_index": i, "cells": "".join(code(found[i][r]) if r in found[i] else ABSENT for r in run_ids)}
             for i in sorted(found)]

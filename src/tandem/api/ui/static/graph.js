@@ -88,7 +88,34 @@
     event.preventDefault();
   });
 
+  // While the run moves, node states are polled and updated in place (zoom and panel stay).
+  let timer = null;
+  function schedule() { window.clearTimeout(timer); timer = window.setTimeout(poll, 3000); }
+  async function poll() {
+    window.clearTimeout(timer);
+    if (document.hidden) { schedule(); return; }
+    try {
+      const data = await api("GET", window.location.pathname + "/states" + window.location.search);
+      Object.entries(data.nodes).forEach(([id, node]) => {
+        const link = [...svg.querySelectorAll(".node-link")].find((a) => a.dataset.nodeId === id);
+        const g = link && link.querySelector("g.node");
+        if (!g) { return; }
+        g.classList.remove("state-" + g.dataset.state);
+        g.classList.add("state-" + node.state);
+        g.dataset.state = node.state;
+        const badge = g.querySelector(".map-badge");
+        if (badge && node.map_count !== null) { badge.textContent = "[" + node.map_count + "]"; }
+      });
+      const runState = document.getElementById("run-state");
+      if (runState && data.run_state) { runState.textContent = data.run_state; }
+      svg.dataset.active = data.active ? "true" : "false";
+    } catch (err) { /* the next poll tries again */ }
+    if (svg.dataset.active === "true") { schedule(); }
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    if (svg.dataset.active === "true") { schedule(); }
+    TandemPanel.onChange = () => { if (svg.dataset.runId) { poll(); } };
     const on = (id, f) => { const b = document.getElementById(id); if (b) { b.addEventListener("click", f); } };
     on("zoom-in", () => zoomBy(1.25));
     on("zoom-out", () => zoomBy(0.8));

@@ -110,8 +110,10 @@
     ticks.className = "axis-row";
     const first = runs.length ? Date.parse(runs[0].logical_date) : 0;
     const span = runs.length ? Date.parse(runs[runs.length - 1].logical_date) - first : 0;
-    const step = Math.max(1, Math.ceil(runs.length / 8));
     const oneDay = runs.length > 0 && runs[0].logical_date.slice(0, 10) === runs[runs.length - 1].logical_date.slice(0, 10);
+    // A label every few columns: as many as fit side by side (about 6.5 px a character, 20 px a column).
+    const chars = oneDay ? 5 : (span < 7 * 86400e3 ? 11 : 5);
+    const step = Math.max(1, Math.ceil(runs.length / 10), Math.ceil((chars * 6.5 + 6) / 20));
     const blank = document.createElement("th");
     blank.className = "task-col axis-year";
     blank.textContent = runs.length ? (oneDay ? runs[0].logical_date.slice(0, 10) : runs[0].logical_date.slice(0, 4)) : "";

@@ -157,6 +157,7 @@ const TandemPanel = (function () {
       const data = await api("GET", url);
       const lines = (data.content || "").split("\n");
       pre.textContent = (lines.length > 40 ? "…\n" : "") + lines.slice(-40).join("\n");
+      pre.scrollTop = pre.scrollHeight;  // the tail is what matters
     } catch (err) {
       pre.textContent = "*** " + err.message;
     }
