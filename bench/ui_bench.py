@@ -29,8 +29,8 @@ RUNS = 50
 
 # name -> path; {dag} is the benchmark DAG's id, {run} its newest run.
 PAGES: dict[str, str] = {
-    "grid": "/dags/{dag}/grid",
-    "grid_data": "/dags/{dag}/grid/data",
+    "grid": "/dags/{dag}/grid?runs=50",
+    "grid_data": "/dags/{dag}/grid/data?runs=50",
     "graph": "/dags/{dag}/graph",
     "graph_run": "/dags/{dag}/graph?run_id={run}",
     "graph_open": "/dags/{dag}/graph?run_id={run}&" + "&".join(

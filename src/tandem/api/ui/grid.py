@@ -95,50 +95,49 @@ def ordered_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def grid_cells(session: Session, dag_id: str, run_ids: list[str]) -> dict[tuple[str, str], Counter[str]]:
-    """Per (task, run): counts of states of its expanded instances, or of its one unmapped instance.
-
-    One GROUP BY over the runs shown. A mapped task keeps its placeholder row (map index -1)
-    until it expands; once it has expanded instances, only those count.
-    """
+def grid_cells(session: Session, dag_id: str, run_ids: list[str]) -> tuple[dict[tuple[str, str], str],
+                                                                         dict[tuple[str, str], Counter[str]]]:
+    """Per (task, run): the state of its unmapped (or not yet expanded) instance, and the counts of
+    states of its expanded instances. One query over the runs shown, read as plain tuples."""
+    single: dict[tuple[str, str], str] = {}
+    expanded: dict[tuple[str, str], Counter[str]] = {}
     if not run_ids:
-        return {}
-    expanded = sa.case((TaskInstance.map_index >= 0, 1), else_=0).label("expanded")
-    rows = session.execute(
-        sa.select(TaskInstance.task_id, TaskInstance.run_id, TaskInstance.state, expanded, sa.func.count())
+        return single, expanded
+    for task_id, run_id, map_index, state in session.execute(
+        sa.select(TaskInstance.task_id, TaskInstance.run_id, TaskInstance.map_index, TaskInstance.state)
         .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id.in_(run_ids))
-        .group_by(TaskInstance.task_id, TaskInstance.run_id, TaskInstance.state, expanded)
-    )
-    placeholders: dict[tuple[str, str], Counter[str]] = {}
-    mapped: dict[tuple[str, str], Counter[str]] = {}
-    for task_id, run_id, state, is_expanded, count in rows:
-        target = mapped if is_expanded else placeholders
-        target.setdefault((task_id, run_id), Counter())[state or "none"] += int(count)
-    return {**placeholders, **mapped}
+    ):
+        if map_index < 0:
+            single[(task_id, run_id)] = state or "none"
+        else:
+            expanded.setdefault((task_id, run_id), Counter())[state or "none"] += 1
+    return single, expanded
 
 
 def grid_payload(session: Session, dag_id: str, data: dict[str, Any], *, limit: int = 25) -> dict[str, Any]:
     """Everything the grid draws, compact: see the module docstring."""
     runs = latest_runs(session, dag_id, limit)
     run_ids = [r.run_id for r in runs]
-    cells = grid_cells(session, dag_id, run_ids)
+    single, expanded = grid_cells(session, dag_id, run_ids)
     rows = ordered_rows(data)
-    active = any(r.state in ACTIVE_RUN_STATES for r in runs)
+    active = any(r.state in ACTIVE_RUN_STATES for r in runs) or any(
+        s in ACTIVE_TI_STATES for s in single.values()) or any(
+        s in ACTIVE_TI_STATES for c in expanded.values() for s in c)
     for row in rows:
         if row["kind"] != "task":
             continue
+        task_id = row["id"]
         codes = []
         counts: list[dict[str, int] | None] = []
         for run_id in run_ids:
-            found = cells.get((row["id"], run_id))
-            if not found:
-                codes.append(ABSENT)
-                counts.append(None)
+            found = expanded.get((task_id, run_id)) if row["mapped"] else None
+            if found:  # once a mapped task has expanded, its placeholder no longer counts
+                codes.append(code(summary_state(list(found))))
+                counts.append({code(s): n for s, n in found.items()})
                 continue
-            state = summary_state(list(found))
-            active = active or any(s in ACTIVE_TI_STATES for s in found)
-            codes.append(code(state))
-            counts.append({code(s): n for s, n in found.items()} if row["mapped"] else None)
+            state = single.get((task_id, run_id))
+            codes.append(ABSENT if state is None else CODES.get(state, "n"))
+            counts.append(None)
         row["cells"] = "".join(codes)
         if row["mapped"]:
             row["counts"] = counts
