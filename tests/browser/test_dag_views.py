@@ -273,7 +273,9 @@ def test_dark_mode_and_a_phone_screen(server: dict[str, str], browser: object) -
         assert background() == dark
         # 390 px: the nav folds behind the menu button and no page is wider than the screen
         for path in ("/dags", "/dags/api_demo/grid", f"/dags/api_demo/graph?run_id={server['run']}",
-                     "/dags/api_demo/code", "/dags/api_demo/runs", "/cluster"):
+                     "/dags/api_demo/code", "/dags/api_demo/runs", "/dags/api_demo/gantt", "/cluster",
+                     "/variables", "/connections", "/pools", "/users", "/audit-log", "/my-tokens",
+                     f"/dags/api_demo/runs/{server['run']}/tasks/total", "/dags/api_demo/trigger"):
             p.goto(server["url"] + path)
             width = p.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, (path, width)

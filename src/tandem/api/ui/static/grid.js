@@ -264,7 +264,11 @@
   }
 
   function select(key, col, focus) {
-    wrap.querySelectorAll(".selected").forEach((c) => { c.classList.remove("selected"); c.tabIndex = -1; });
+    wrap.querySelectorAll(".selected").forEach((c) => {
+      c.classList.remove("selected");
+      c.removeAttribute("aria-selected");
+      c.tabIndex = -1;
+    });
     selected = {key, col};
     const cell = cellAt(key, col);
     if (!cell) { return null; }
