@@ -255,20 +255,24 @@ def test_doc_code_and_dag_list(server: dict[str, str], page: object) -> None:
 def test_dark_mode_and_a_phone_screen(server: dict[str, str], browser: object) -> None:
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+    # The OS prefers dark: the page is dark without any choice stored
+    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")  # type: ignore[attr-defined]
     try:
         p = context.new_page()
         p.set_default_timeout(20_000)
         errors = watch_errors(p)
         log_in(p, server["url"])
         background = lambda: p.evaluate("getComputedStyle(document.body).backgroundColor")  # noqa: E731
-        light = background()
-        # The toggle switches to dark and the choice survives a reload (localStorage, no inline script)
-        p.click("#theme-toggle")
-        expect(p.locator("html[data-theme=dark]")).to_have_count(1)
         dark = background()
-        assert dark != light and sum(int(c) for c in dark[4:-1].split(",")[:3]) < 150, dark
+        assert sum(int(c) for c in dark[4:-1].split(",")[:3]) < 150, dark
+        # The toggle overrides it, and the choice survives a reload (localStorage, no inline script)
+        p.click("#theme-toggle")
+        expect(p.locator("html[data-theme=light]")).to_have_count(1)
+        light = background()
+        assert light != dark
         p.reload()
+        assert background() == light
+        p.click("#theme-toggle")
         expect(p.locator("html[data-theme=dark]")).to_have_count(1)
         assert background() == dark
         # 390 px: the nav folds behind the menu button and no page is wider than the screen

@@ -1,6 +1,6 @@
 // The details panel of the grid and graph views: a run or a task instance, fetched on selection.
 // Text from the server goes in with textContent only. Action buttons carry data-action and the
-// request they make; before acting they dispatch a cancelable "tandem:action" event, so an
+// request they make (data-url, data-method, data-body); before acting they dispatch a cancelable "tandem:action" event, so an
 // options dialog can take over (call preventDefault and do the request itself). Without one,
 // window.confirm asks.
 "use strict";
@@ -48,12 +48,13 @@ const TandemPanel = (function () {
   }
 
   function actionButton(label, kind, api, method, body, question) {
-    return el("button", {type: "button", class: "panel-action", "data-action": kind, "data-api": api,
+    // data-url, not data-api: app.js wires every button[data-api] itself, which would act twice.
+    return el("button", {type: "button", class: "panel-action", "data-action": kind, "data-url": api,
       "data-method": method, "data-body": JSON.stringify(body), "data-confirm": question}, label);
   }
 
   async function act(button) {
-    const detail = {action: button.dataset.action, api: button.dataset.api, method: button.dataset.method,
+    const detail = {action: button.dataset.action, api: button.dataset.url, method: button.dataset.method,
       body: JSON.parse(button.dataset.body), confirm: button.dataset.confirm, target: current, done: refresh};
     const clear = button.dataset.action === "clear" && current && current.kind === "task";
     if (clear) {
