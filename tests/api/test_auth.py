@@ -120,7 +120,10 @@ def test_every_page_renders_for_its_roles(api: Api) -> None:
     pages = ["/dags", "/dags?search=api&status=active&tag=demo", "/dags/api_demo/grid", "/dags/api_demo/graph",
              "/dags/api_demo/graph?expand=report", "/dags/api_demo/graph?run_id=seeded", "/dags/api_demo/gantt",
              "/dags/api_demo/gantt?run_id=seeded", "/dags/api_demo/code", "/dags/api_demo/runs",
-             "/dags/api_demo/runs/seeded/tasks/numbers", "/import-errors", "/cluster"]
+             "/dags/api_demo/runs/seeded/tasks/numbers", "/import-errors", "/cluster",
+             "/dags?sort=-last_run", "/dags?sort=owner&status=active", "/dags/api_demo/grid/data",
+             "/dags/api_demo/grid/data?mapped=double", "/dags/api_demo/graph/states?run_id=seeded&expand=report",
+             "/dags/api_demo/runs/seeded/details", "/dags/api_demo/runs/seeded/tasks/numbers/details"]
     with login(api, "viewer", PASSWORD.format(role="viewer")) as viewer:
         for page in pages:
             response = viewer.get(page)
@@ -128,6 +131,11 @@ def test_every_page_renders_for_its_roles(api: Api) -> None:
         assert viewer.get("/dags/api_demo/trigger").status_code == 403
         assert viewer.get("/variables").status_code == 403
         assert viewer.get("/dags/nope/grid").status_code == 404
+        assert viewer.get("/dags?sort=fileloc").status_code == 400
+        assert viewer.get("/dags/api_demo/grid/data?mapped=total").status_code == 404
+        assert viewer.get("/dags/api_demo/runs/nope/details").status_code == 404
+        details = viewer.get("/dags/api_demo/runs/seeded/tasks/numbers/details").json()
+        assert details["tries"][0]["hostname"] == "seed-host" and details["xcoms"][0]["key"] == "return_value"
         assert "line one" not in viewer.get("/dags/api_demo/runs/seeded/tasks/numbers").text  # log comes by fetch
     with login(api, "admin", PASSWORD.format(role="admin")) as admin:
         for page in ("/dags/api_demo/trigger", "/variables", "/connections", "/pools", "/users"):
@@ -135,4 +143,6 @@ def test_every_page_renders_for_its_roles(api: Api) -> None:
         trigger = admin.get("/dags/api_demo/trigger").text
         assert 'data-param="n"' in trigger and 'max="5"' in trigger
         code = admin.get("/dags/api_demo/code").text
-        assert "&#34;api_demo&#34;" in code or "&quot;api_demo&quot;" in code
+        # Highlighted by Pygments, which escapes every token: the doc's <script> stays text.
+        assert '<span class="s2">&quot;api_demo&quot;</span>' in code or '<span class="s2">"api_demo"</span>' in code
+        assert "<script>alert" not in code and "&lt;script&gt;alert" in code

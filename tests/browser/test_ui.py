@@ -1,7 +1,7 @@
 """The journey of an Airflow user, in Chromium against a live scheduler and api-server.
 
 Log in, find the DAG, trigger it with a param from the generated form, watch the run succeed
-in the grid (the page refreshes itself), expand a mapped task, read a task's log, see the
+in the grid (it polls while the run moves), expand a mapped task, read a task's log, see the
 graph with a task group expanded, the Gantt chart and the cluster page. Screenshots go to
 artifacts/screenshots/.
 """
@@ -65,6 +65,7 @@ def test_trigger_watch_log_graph(cluster: Cluster, page: object) -> None:
     screenshot(p, "03-grid-success")
 
     p.click("tr[data-task-id=total] a.cell")  # type: ignore[attr-defined]
+    p.click("#details-panel a:has-text('full log and task page')")  # type: ignore[attr-defined]
     expect(p.locator("#ti-state")).to_have_attribute("data-state", "success")  # type: ignore[attr-defined]
     expect(p.locator("#log")).to_contain_text("TOTAL IS 12", timeout=20_000)  # type: ignore[attr-defined]
     expect(p.locator("#xcoms")).to_contain_text("12")  # type: ignore[attr-defined]

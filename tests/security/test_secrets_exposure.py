@@ -72,10 +72,12 @@ def test_secrets_are_masked_in_the_task_page(api: Api, admin: httpx.Client) -> N
 
     run_id = _plant(api, admin)
     with login(api, "viewer", PASSWORD.format(role="viewer")) as client:
-        page = client.get(f"/dags/api_demo/runs/{run_id}/tasks/numbers")
-        assert page.status_code == 200 and "***" in page.text
-        assert SECRET not in page.text and EXTRA_SECRET not in page.text
-        assert page.headers["cache-control"] == "no-store"
+        # The task page, and the grid's details panel data
+        for path in (f"/dags/api_demo/runs/{run_id}/tasks/numbers", f"/dags/api_demo/runs/{run_id}/tasks/numbers/details"):
+            page = client.get(path)
+            assert page.status_code == 200 and "***" in page.text, path
+            assert SECRET not in page.text and EXTRA_SECRET not in page.text, path
+            assert page.headers["cache-control"] == "no-store"
 
 
 def test_connection_extra_secrets_never_come_back(api: Api, admin: httpx.Client) -> None:

@@ -21,7 +21,14 @@ def _like_escape(text: str) -> str:
 
 def list_dags(session: Session, p: Page, *, dag_id_pattern: str | None = None, tags: list[str] | None = None,
               paused: bool | None = None, only_active: bool = True) -> tuple[list[DagModel], int]:
-    query = sa.select(DagModel)
+    query = filter_dags(session, sa.select(DagModel), dag_id_pattern=dag_id_pattern, tags=tags, paused=paused,
+                        only_active=only_active)
+    return paginate(session, apply_order(query, p.order_by, ORDER_COLUMNS, [DagModel.dag_id]), p)
+
+
+def filter_dags(session: Session, query: sa.Select[Any], *, dag_id_pattern: str | None = None,
+                tags: list[str] | None = None, paused: bool | None = None, only_active: bool = True) -> sa.Select[Any]:
+    """``query`` (over DagModel) narrowed by Airflow's DAG-list filters."""
     if only_active:
         query = query.where(DagModel.is_active.is_(True))
     if paused is not None:
@@ -34,7 +41,7 @@ def list_dags(session: Session, p: Page, *, dag_id_pattern: str | None = None, t
         ids = [d for d, t in session.execute(sa.select(DagModel.dag_id, DagModel.tags)).tuples()
                if wanted & set(t or [])]
         query = query.where(DagModel.dag_id.in_(ids))
-    return paginate(session, apply_order(query, p.order_by, ORDER_COLUMNS, [DagModel.dag_id]), p)
+    return query
 
 
 def read_dag(session: Session, dag_id: str) -> DagModel | None:

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from tandem.api.auth.identity import Identity
 from tandem.api.auth.roles import RoleName
@@ -16,15 +16,18 @@ from tandem.api.errors import not_found
 from tandem.api.queries import dags as dag_queries
 from tandem.api.queries import runs as run_queries
 from tandem.api.schemas.filters import Page
+from tandem.api.ui import details
 from tandem.api.ui.access import page_for
 from tandem.api.ui.graph import layout
-from tandem.api.ui.grid import ACTIVE_RUN_STATES, build_grid, latest_runs, summary_state
+from tandem.api.ui.grid import ACTIVE_RUN_STATES, grid_payload, latest_runs, mapped_rows, summary_state
+from tandem.api.ui.highlight import highlight_python
 from tandem.api.ui.params_form import param_fields
 from tandem.api.ui.render import render
 from tandem.dag_processing.store import fileloc_hash
 from tandem.models import DagModel, DagRun, TaskInstance
 
 router = APIRouter(include_in_schema=False)
+router.include_router(details.router)
 Viewer = Annotated[Identity, Depends(page_for(RoleName.VIEWER))]
 RunId = Annotated[str | None, Query(max_length=200)]
 
@@ -44,21 +47,24 @@ def _chosen_run(session: Any, dag_id: str, run_id: str | None) -> DagRun | None:
     return runs[-1] if runs else None
 
 
-def _ti_states(session: Any, dag_id: str, run: DagRun | None) -> dict[str, str] | None:
-    """Each task's state in ``run``; a mapped task's is the summary of its expanded instances."""
+def _ti_states(session: Any, dag_id: str, run: DagRun | None) -> tuple[dict[str, str] | None, dict[str, int]]:
+    """Each task's state in ``run`` (a mapped task's is the summary of its expanded instances),
+    and the number of expanded instances of each mapped task."""
     if run is None:
-        return None
+        return None, {}
     by_task: dict[str, dict[int, str]] = {}
     for task_id, state, map_index in session.execute(
         sa.select(TaskInstance.task_id, TaskInstance.state, TaskInstance.map_index)
         .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run.run_id)
-    ).tuples():
+    ):
         by_task.setdefault(task_id, {})[map_index] = state
-    out = {}
+    out, counts = {}, {}
     for task_id, states in by_task.items():
         expanded = [s for i, s in states.items() if i >= 0]
         out[task_id] = summary_state(expanded) if expanded else states.get(-1, "none")
-    return out
+        if expanded:
+            counts[task_id] = len(expanded)
+    return out, counts
 
 
 @router.get("/dags/{dag_id}")
@@ -68,31 +74,66 @@ def dag_home(dag_id: str) -> Response:
     return RedirectResponse(f"/dags/{quote(dag_id, safe='')}/grid", status_code=303)
 
 
+RunCount = Annotated[int, Query(ge=1, le=365)]
+
+
 @router.get("/dags/{dag_id}/grid")
-def dag_grid(request: Request, dag_id: str, who: Viewer,
-             runs: Annotated[int, Query(ge=1, le=365)] = 25) -> Response:
+def dag_grid(request: Request, dag_id: str, who: Viewer, runs: RunCount = 25) -> Response:
     with db(request) as session:
         dag, data = _load(session, dag_id)
-        grid = build_grid(session, dag_id, data, limit=runs)
-    return render(request, "dag_grid.html", who, dag=dag, data=data, grid=grid, tab="grid", run_limit=runs,
-                  auto_refresh=grid.active)
+        payload = grid_payload(session, dag_id, data, limit=runs)
+    # grid.js polls the data route while something moves, so the page itself never reloads.
+    return render(request, "dag_grid.html", who, dag=dag, data=data, grid=payload, tab="grid", run_limit=runs,
+                  auto_refresh=False)
+
+
+@router.get("/dags/{dag_id}/grid/data")
+def dag_grid_data(request: Request, dag_id: str, who: Viewer, runs: RunCount = 25,
+                  mapped: Annotated[str | None, Query(max_length=250)] = None) -> JSONResponse:
+    """The grid payload; with ``mapped=<task_id>``, that task's rows per map index instead."""
+    with db(request) as session:
+        _, data = _load(session, dag_id)
+        if mapped is not None:
+            if not any(t["task_id"] == mapped and t.get("mapped") for t in data.get("tasks", [])):
+                raise not_found(f"mapped task {mapped!r} in DAG {dag_id!r}")
+            run_ids = [r.run_id for r in latest_runs(session, dag_id, runs)]
+            return JSONResponse({"task_id": mapped, "rows": mapped_rows(session, dag_id, mapped, run_ids)})
+        return JSONResponse(grid_payload(session, dag_id, data, limit=runs))
+
+
+Expand = Annotated[list[str] | None, Query()]
 
 
 @router.get("/dags/{dag_id}/graph")
-def dag_graph(request: Request, dag_id: str, who: Viewer, run_id: RunId = None,
-              expand: Annotated[list[str] | None, Query()] = None) -> Response:
+def dag_graph(request: Request, dag_id: str, who: Viewer, run_id: RunId = None, expand: Expand = None) -> Response:
     with db(request) as session:
         dag, data = _load(session, dag_id)
         run = _chosen_run(session, dag_id, run_id)
-        states = _ti_states(session, dag_id, run)
+        states, map_counts = _ti_states(session, dag_id, run)
         runs = latest_runs(session, dag_id, 25)
     expanded = {e for e in (expand or []) if e}
-    graph = layout(data, expanded, states)
+    graph = layout(data, expanded, states, map_counts)
     base = [("run_id", run.run_id)] if run is not None else []
     # The query string that flips each group open or shut, keeping the rest as they are.
     toggle = {g: urlencode(base + [("expand", e) for e in sorted(expanded ^ {g})]) for g in graph.groups}
+    # graph.js polls the states route while the run moves: a reload would lose zoom and panel.
     return render(request, "dag_graph.html", who, dag=dag, data=data, graph=graph, run=run, runs=runs,
-                  expanded=sorted(expanded), toggle=toggle, tab="graph", auto_refresh=run is not None and run.state in ACTIVE_RUN_STATES)
+                  expanded=sorted(expanded), toggle=toggle, tab="graph", auto_refresh=False,
+                  active=run is not None and run.state in ACTIVE_RUN_STATES)
+
+
+@router.get("/dags/{dag_id}/graph/states")
+def dag_graph_states(request: Request, dag_id: str, who: Viewer, run_id: RunId = None,
+                     expand: Expand = None) -> JSONResponse:
+    """Each drawn node's state (and map count) in the run, for the graph's live update."""
+    with db(request) as session:
+        _, data = _load(session, dag_id)
+        run = _chosen_run(session, dag_id, run_id)
+        states, map_counts = _ti_states(session, dag_id, run)
+    graph = layout(data, {e for e in (expand or []) if e}, states, map_counts)
+    return JSONResponse({"run_state": run.state if run else None,
+                         "active": run is not None and run.state in ACTIVE_RUN_STATES,
+                         "nodes": {n.id: {"state": n.status, "map_count": n.map_count} for n in graph.nodes}})
 
 
 @router.get("/dags/{dag_id}/gantt")
@@ -124,7 +165,8 @@ def dag_code(request: Request, dag_id: str, who: Viewer) -> Response:
     with db(request) as session:
         dag, data = _load(session, dag_id)
         code = dag_queries.read_source(session, fileloc_hash(dag.fileloc))
-    return render(request, "dag_code.html", who, dag=dag, data=data, code=code, tab="code")
+    html = highlight_python(code.source) if code is not None else None
+    return render(request, "dag_code.html", who, dag=dag, data=data, code=code, code_html=html, tab="code")
 
 
 @router.get("/dags/{dag_id}/runs")

@@ -1,8 +1,11 @@
 """The graph view's layout, computed on the server: layered, left to right, in SVG units.
 
-Tasks are placed in layers by their longest path from a root; within a layer, a few barycenter
-sweeps order nodes to cut edge crossings. A collapsed task group is one node standing for all
-its tasks; an expanded one is a frame around its members. Groups start collapsed, as in Airflow.
+A collapsed task group is one node standing for all its tasks; an expanded one is a frame
+around its members. Groups start collapsed, as in Airflow. Nodes (tasks and collapsed groups)
+are placed in layers by their longest path from a root *in the graph as drawn*, so an edge
+into or out of a collapsed group always runs left to right into that group's node; within a
+layer, a few barycenter sweeps order nodes to cut edge crossings. Collapsing can make a cycle
+(a → group → b → group); an edge that closes one is drawn but not used for layering.
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-NODE_W, NODE_H = 190, 34
+from tandem.api.ui.grid import summary_state
+
+NODE_W, NODE_H = 190, 44
 GAP_X, GAP_Y = 70, 18
 PAD = 34  # room above the first row for an expanded group's label
 
@@ -26,6 +31,16 @@ class GraphNode:
     x: float = 0.0
     y: float = 0.0
     status: str = "none"  # the summary state of its tasks in the chosen run
+    operator: str = ""
+    mapped: bool = False
+    map_count: int | None = None  # expanded instances in the chosen run
+
+
+@dataclass
+class GraphEdge:
+    source: str
+    target: str
+    path: str  # SVG path data
 
 
 @dataclass
@@ -40,7 +55,7 @@ class GroupFrame:
 @dataclass
 class GraphLayout:
     nodes: list[GraphNode]
-    edges: list[str]  # SVG path data
+    edges: list[GraphEdge]
     frames: list[GroupFrame]
     width: float
     height: float
@@ -63,17 +78,41 @@ def _representative(task: dict[str, Any], groups: dict[str, dict[str, Any]], exp
     return str(task["task_id"])
 
 
-def _task_layers(tasks: list[dict[str, Any]]) -> dict[str, int]:
+def _node_layers(nodes: dict[str, GraphNode], edges: list[tuple[str, str]], task_order: dict[str, int]) -> None:
+    """Longest path from a root over the drawn nodes (Kahn's order); in a cycle, the node whose
+    first task comes first in the DAG goes next, and its edges from unplaced nodes are ignored."""
+    import heapq
+
+    ups: dict[str, set[str]] = {n: set() for n in nodes}
+    downs: dict[str, list[str]] = {n: [] for n in nodes}
+    for a, b in edges:
+        ups[b].add(a)
+        downs[a].append(b)
+    place = {n: task_order[nodes[n].members[0]] for n in nodes}
+    waiting = {n: len(ups[n]) for n in nodes}
+    ready = [(place[n], n) for n in nodes if not waiting[n]]
+    heapq.heapify(ready)
     layer: dict[str, int] = {}
-    for t in tasks:  # serialized tasks are in topological order
-        layer[t["task_id"]] = max((layer.get(u, 0) + 1 for u in t.get("upstream", [])), default=0)
-    return layer
+    while len(layer) < len(nodes):
+        if not ready:  # only cycles remain: break one at its earliest node
+            stuck = min((n for n in nodes if n not in layer), key=place.__getitem__)
+            ready.append((place[stuck], stuck))
+        _, node_id = heapq.heappop(ready)
+        if node_id in layer:
+            continue
+        layer[node_id] = max((layer[u] + 1 for u in ups[node_id] if u in layer), default=0)
+        nodes[node_id].layer = layer[node_id]
+        for d in downs[node_id]:
+            waiting[d] -= 1
+            if waiting[d] == 0 and d not in layer:
+                heapq.heappush(ready, (place[d], d))
 
 
-def layout(data: dict[str, Any], expanded: set[str], states: dict[str, str] | None = None) -> GraphLayout:
+def layout(data: dict[str, Any], expanded: set[str], states: dict[str, str] | None = None,
+           map_counts: dict[str, int] | None = None) -> GraphLayout:
     tasks: list[dict[str, Any]] = data.get("tasks", [])
     groups: dict[str, dict[str, Any]] = {g: v for g, v in (data.get("task_groups") or {}).items() if g}
-    task_layer = _task_layers(tasks)
+    task_order = {t["task_id"]: i for i, t in enumerate(tasks)}
     nodes: dict[str, GraphNode] = {}
     rep_of: dict[str, str] = {}
     for t in tasks:
@@ -82,21 +121,21 @@ def layout(data: dict[str, Any], expanded: set[str], states: dict[str, str] | No
         if rep not in nodes:
             kind = "group" if rep.startswith("group:") else "task"
             label = rep[len("group:"):] if kind == "group" else t["task_id"]
-            nodes[rep] = GraphNode(rep, label, kind, [], layer=task_layer[t["task_id"]])
-        node = nodes[rep]
-        node.members.append(t["task_id"])
-        node.layer = min(node.layer, task_layer[t["task_id"]])
+            nodes[rep] = GraphNode(rep, label, kind, [], operator=t.get("operator", "") if kind == "task" else "",
+                                   mapped=kind == "task" and bool(t.get("mapped")))
+            if nodes[rep].mapped and map_counts is not None:
+                nodes[rep].map_count = map_counts.get(t["task_id"], 0)
+        nodes[rep].members.append(t["task_id"])
     edge_pairs = sorted({(rep_of[t["task_id"]], rep_of[d]) for t in tasks for d in t.get("downstream", [])
                          if d in rep_of and rep_of[t["task_id"]] != rep_of[d]})
+    _node_layers(nodes, edge_pairs, task_order)
     _order_layers(nodes, edge_pairs)
     for node in nodes.values():
         node.x = PAD + node.layer * (NODE_W + GAP_X)
         node.y = PAD + node.order * (NODE_H + GAP_Y)
         if states is not None:
-            from tandem.api.ui.grid import summary_state
-
             node.status = summary_state([states[m] for m in node.members if m in states])
-    edges = [_edge(nodes[a], nodes[b]) for a, b in edge_pairs]
+    edges = [GraphEdge(a, b, _edge(nodes[a], nodes[b])) for a, b in edge_pairs]
     frames = _frames(nodes, groups, expanded)
     width = max((n.x + NODE_W for n in nodes.values()), default=0) + PAD
     height = max((n.y + NODE_H for n in nodes.values()), default=0) + PAD

@@ -16,6 +16,7 @@ from tandem.api.queries import dags as dag_queries
 from tandem.api.schemas.filters import Page
 from tandem.api.ui import admin_pages, dag_pages, dashboard_page, login, task_pages
 from tandem.api.ui.access import page_for
+from tandem.api.ui.dag_list import sorted_dags
 from tandem.api.ui.grid import ACTIVE_RUN_STATES
 from tandem.api.ui.render import render
 from tandem.models import ImportError_, utcnow
@@ -30,17 +31,17 @@ PAGE_SIZE = 50
 @router.get("/dags")
 def dag_list(request: Request, who: Viewer, search: Annotated[str, Query(max_length=200)] = "",
              tag: Annotated[str, Query(max_length=200)] = "", status: str = "all",
-             page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+             page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+             sort: Annotated[str, Query(max_length=20)] = "dag_id") -> Response:
     paused = {"active": False, "paused": True}.get(status)
     with db(request) as session:
-        rows, total = dag_queries.list_dags(session, Page(PAGE_SIZE, (page - 1) * PAGE_SIZE, None),
-                                            dag_id_pattern=search or None, tags=[tag] if tag else None,
-                                            paused=paused)
+        rows, total = sorted_dags(session, Page(PAGE_SIZE, (page - 1) * PAGE_SIZE, None), sort,
+                                  dag_id_pattern=search or None, tags=[tag] if tag else None, paused=paused)
         recent = dag_queries.recent_run_states(session, [d.dag_id for d in rows], per_dag=10)
         errors = int(session.execute(sa.select(sa.func.count()).select_from(ImportError_)).scalar_one())
     running = any(r.state in ACTIVE_RUN_STATES for runs in recent.values() for r in runs)
     return render(request, "dags.html", who, dags=rows, recent=recent, total=total, search=search, tag=tag,
-                  status=status, page=page, pages=max(1, -(-total // PAGE_SIZE)), import_error_count=errors,
+                  status=status, sort=sort, page=page, pages=max(1, -(-total // PAGE_SIZE)), import_error_count=errors,
                   auto_refresh=running)
 
 

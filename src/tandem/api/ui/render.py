@@ -15,6 +15,7 @@ from starlette.templating import Jinja2Templates
 from tandem import __version__
 from tandem.api.auth.identity import Identity
 from tandem.api.auth.roles import RoleName, role_allows
+from tandem.api.ui.markdown import render_markdown
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 # Jinja2Templates turns autoescape on for .html; say it again so a rename cannot turn it off.
@@ -51,7 +52,8 @@ def _pretty_json(value: Any) -> str:
 
 TEMPLATES.env.filters.update(ago=_ago, dt=_dt, duration=_duration, q=lambda v: quote(str(v), safe=""),
                              pretty_json=_pretty_json,
-                             as_text=lambda v: v if isinstance(v, str) else _pretty_json(v))
+                             as_text=lambda v: v if isinstance(v, str) else _pretty_json(v),
+                             markdown=render_markdown)
 
 
 def render(request: Request, template: str, who: Identity | None, *, http_status: int = 200,

@@ -1,6 +1,6 @@
 """versioned DAG bundles: bundles, versions, content-addressed files; runs record their version
 
-Revision ID: 0006_bundles
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-30 11:00:00
 """

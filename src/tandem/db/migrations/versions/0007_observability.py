@@ -1,7 +1,7 @@
 """observability: indexes for the cluster dashboard's last-hour outcomes
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-30 11:00:00
 """
 
