@@ -41,3 +41,6 @@ class DagRun(Base):
     scheduling_error: Mapped[str | None] = mapped_column(sa.Text)
     scheduling_failures: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     next_scheduling_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The backfill that made (or re-ran) this run; no foreign key, so that adding the column
+    # never rebuilds dag_run on SQLite (whose rebuild would cascade into task_instance).
+    backfill_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)
