@@ -34,6 +34,7 @@ CLI_WRITES: dict[str, frozenset[str]] = {
     "pools": frozenset({"set", "delete"}),
     "dags": frozenset({"pause", "unpause", "trigger", "delete"}),
     "tasks": frozenset({"clear", "run"}),
+    "backfill": frozenset({"create", "pause", "unpause", "cancel"}),
 }
 
 

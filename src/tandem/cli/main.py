@@ -25,6 +25,7 @@ def version() -> None:
 def _register() -> None:
     from tandem.cli import (
         api_server,
+        backfill,
         cluster,
         config_cmd,
         connections,
@@ -40,7 +41,7 @@ def _register() -> None:
     )
 
     for module in (roles, db, dags, tasks, runs, variables, connections, pools, config_cmd, worker, api_server, users,
-                   cluster):
+                   cluster, backfill):
         module.register(cli)
 
 
