@@ -55,7 +55,13 @@ def _date(text: str, option: str) -> Any:
 def create(dag_id: str, from_date: str, to_date: str, max_active_runs: int, reprocess_behavior: str,
            run_backwards: bool, conf: str | None, dry_run: bool, output: str) -> None:
     """Create a backfill: one queued run per scheduled date in the range; schedulers start them."""
-    from tandem.backfill import BackfillError, BackfillRequest, ReprocessBehavior, create_backfill, plan_backfill
+    from tandem.backfill import (
+        BackfillError,
+        BackfillRequest,
+        ReprocessBehavior,
+        create_backfill,
+        plan_backfill,
+    )
     from tandem.backfill.progress import read_progress
 
     request = BackfillRequest(dag_id=dag_id, from_date=_date(from_date, "--from-date"),
