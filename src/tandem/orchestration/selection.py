@@ -91,3 +91,41 @@ def run_mark_targets(session: Session, dag_id: str, run_id: str, new: DagRunStat
                            .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id, changing)
                            .order_by(TaskInstance.task_id, TaskInstance.map_index)).all()
     return [TiKey(*row) for row in rows]
+
+
+def external_clears(session: Session, dag_id: str, run_ids: list[str], task_ids: set[str],
+                    *, max_depth: int = 10) -> list[tuple[str, list[str], set[str]]]:
+    """What a *recursive* clear adds: for each ExternalTaskMarker among ``task_ids``, its external
+    task and that task's downstream in the external DAG's run at the same logical date, followed
+    again through the markers found there (at most ``max_depth`` DAGs deep, as Airflow's
+    ``recursion_depth``). Returns (dag_id, run_ids, task_ids) groups.
+    """
+    from tandem.models import SerializedDagModel
+
+    def tasks_of(dag: str) -> list[dict[str, Any]]:
+        data = session.execute(sa.select(SerializedDagModel.data).where(SerializedDagModel.dag_id == dag)).scalar()
+        return list((data or {}).get("tasks", []))
+
+    groups: list[tuple[str, list[str], set[str]]] = []
+    seen = {(dag_id, run_id, task_id) for run_id in run_ids for task_id in task_ids}
+    frontier = [(dag_id, run_ids, task_ids, max_depth)]
+    while frontier:
+        dag, runs, chosen, depth = frontier.pop()
+        markers = [t["clears_external"] for t in tasks_of(dag) if t["task_id"] in chosen and t.get("clears_external")]
+        if not markers or depth <= 0:
+            continue
+        dates = list(session.execute(sa.select(DagRun.logical_date).where(
+            DagRun.dag_id == dag, DagRun.run_id.in_(runs))).scalars())
+        for marker in markers:
+            external = marker["dag_id"]
+            external_runs = list(session.execute(sa.select(DagRun.run_id).where(
+                DagRun.dag_id == external, DagRun.logical_date.in_(dates))).scalars())
+            external_tasks = closure(tasks_of(external), [marker["task_id"]], "downstream")
+            new = {(external, r, t) for r in external_runs for t in external_tasks} - seen
+            if not new:
+                continue
+            seen |= new
+            group = (external, sorted({r for _, r, _ in new}), {t for _, _, t in new})
+            groups.append(group)
+            frontier.append((*group, min(depth - 1, int(marker.get("recursion_depth") or max_depth))))
+    return groups

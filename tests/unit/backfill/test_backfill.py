@@ -160,3 +160,31 @@ def test_pause_holds_runs_and_cancel_fails_the_queued_ones(harness: Harness) -> 
     # The running run finishes.
     run_id = "backfill__" + day(3).isoformat()
     assert harness.drive(scheduler, "daily", run_id) == "success"
+
+
+def test_recursive_clear_follows_external_task_markers(harness: Harness) -> None:
+    from tandem.orchestration.selection import external_clears
+
+    # Given a parent whose marker points at 'c1' of a child, each with a run at the same date
+    harness.add_dag("parent", """
+from tandem.sdk.sensors.external_task import ExternalTaskMarker
+with DAG("parent", schedule=None, start_date=datetime(2024, 1, 1)) as d:
+    EmptyOperator(task_id="p") >> ExternalTaskMarker(task_id="mark", external_dag_id="child", external_task_id="c1")
+""")
+    harness.add_dag("child", """
+with DAG("child", schedule=None, start_date=datetime(2024, 1, 1)) as d:
+    EmptyOperator(task_id="c0") >> EmptyOperator(task_id="c1") >> EmptyOperator(task_id="c2")
+""")
+    scheduler = harness.scheduler()
+    harness.trigger("parent", scheduler, logical_date=day(9), run_id="p9")
+    harness.trigger("child", scheduler, logical_date=day(9), run_id="c9")
+    harness.trigger("child", scheduler, logical_date=day(10), run_id="c10")
+
+    # When a clear of the marker is followed recursively
+    with session_scope(harness.engine) as session:
+        groups = external_clears(session, "parent", ["p9"], {"p", "mark"})
+        unmarked = external_clears(session, "parent", ["p9"], {"p"})
+
+    # Then the child's marked task and its downstream at that date are added, nothing else
+    assert groups == [("child", ["c9"], {"c1", "c2"})]
+    assert unmarked == []

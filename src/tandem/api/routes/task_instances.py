@@ -20,7 +20,14 @@ from tandem.api.schemas.filters import MAX_INT, Page, page
 from tandem.models import TaskInstance, TaskTry
 from tandem.orchestration import TiKey
 from tandem.orchestration.actions import clear_task_instances, select_task_ids, set_task_instance_state
-from tandem.orchestration.selection import Scope, closure, mark_targets, scoped_run_ids, scoped_task_ids
+from tandem.orchestration.selection import (
+    Scope,
+    closure,
+    external_clears,
+    mark_targets,
+    scoped_run_ids,
+    scoped_task_ids,
+)
 from tandem.secrets_masker import SecretsMasker, masker_from_db
 from tandem.state import TaskInstanceState
 
@@ -143,12 +150,12 @@ def patch_mapped_task_instance(request: Request, dag_id: str, dag_run_id: str, t
 def _references(session: Any, keys: list[TiKey]) -> list[r.TaskInstanceReference]:
     """References with each instance's current state, for previews."""
     states = {}
-    for run_id in {k.run_id for k in keys}:
-        states.update({(run_id, t, m): st for t, m, st in session.execute(
+    for dag_id, run_id in {(k.dag_id, k.run_id) for k in keys}:
+        states.update({(dag_id, run_id, t, m): st for t, m, st in session.execute(
             sa.select(TaskInstance.task_id, TaskInstance.map_index, TaskInstance.state)
-            .where(TaskInstance.dag_id == keys[0].dag_id, TaskInstance.run_id == run_id)).all()})
+            .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)).all()})
     return [r.TaskInstanceReference(task_id=k.task_id, dag_id=k.dag_id, dag_run_id=k.run_id, map_index=k.map_index,
-                                    state=states.get((k.run_id, k.task_id, k.map_index)))
+                                    state=states.get((k.dag_id, k.run_id, k.task_id, k.map_index)))
             for k in keys]
 
 
@@ -162,8 +169,8 @@ def post_clear_task_instances(request: Request, dag_id: str,
     """
     if body.only_running:
         raise ApiError(400, "only_running is not supported; clear by task_ids or only_failed")
-    if (body.include_past or body.include_future) and body.dag_run_id is None:
-        raise ApiError(400, "include_past and include_future need a dag_run_id to count from")
+    if (body.include_past or body.include_future or body.recursive) and body.dag_run_id is None:
+        raise ApiError(400, "include_past, include_future and recursive need a dag_run_id to count from")
     with db(request) as session:
         data = dag_queries.read_serialized(session, dag_id)
         if data is None:
@@ -177,11 +184,15 @@ def post_clear_task_instances(request: Request, dag_id: str,
         if body.dag_run_id is not None:
             run_ids = scoped_run_ids(session, dag_id, body.dag_run_id,
                                      Scope(past=body.include_past, future=body.include_future))
+        groups: list[tuple[str, list[str] | None, set[str] | None]] = [(dag_id, run_ids, task_ids)]
+        if body.recursive and run_ids is not None:
+            chosen = task_ids if task_ids is not None else {t["task_id"] for t in data["tasks"]}
+            groups += external_clears(session, dag_id, run_ids, chosen)
+        keys = [k for group_dag, group_runs, group_tasks in groups
+                for k in clear_task_instances(session, group_dag, run_ids=group_runs, task_ids=group_tasks,
+                                              only_failed=body.only_failed, dry_run=body.dry_run)]
         if body.dry_run:
-            keys = clear_task_instances(session, dag_id, run_ids=run_ids, task_ids=task_ids,
-                                        only_failed=body.only_failed, dry_run=True)
             return r.TaskInstanceReferenceCollection(task_instances=_references(session, keys) if keys else [])
-        keys = clear_task_instances(session, dag_id, run_ids=run_ids, task_ids=task_ids, only_failed=body.only_failed)
         return r.TaskInstanceReferenceCollection(task_instances=[
             r.TaskInstanceReference(task_id=k.task_id, dag_id=k.dag_id, dag_run_id=k.run_id, map_index=k.map_index)
             for k in keys

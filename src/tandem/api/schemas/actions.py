@@ -55,6 +55,8 @@ class ClearTaskInstances(_Body):
     include_upstream: bool = False
     include_past: bool = False
     include_future: bool = False
+    # Follow ExternalTaskMarkers into other DAGs (Airflow's "recursive"; include_subdags in Airflow 2).
+    recursive: bool = Field(False, validation_alias=AliasChoices("recursive", "include_subdags"))
     only_failed: bool = True
     only_running: bool = False
     reset_dag_runs: bool = True

@@ -6,7 +6,7 @@
 
 const TI_OPTIONS = {
   clear: [["upstream", "Upstream", false], ["downstream", "Downstream", true], ["past", "Past", false],
-          ["future", "Future", false], ["only_failed", "Only failed", false]],
+          ["future", "Future", false], ["only_failed", "Only failed", false], ["recursive", "Recursive", false]],
   mark: [["upstream", "Upstream", false], ["downstream", "Downstream", false], ["past", "Past", false],
          ["future", "Future", false]],
 };
@@ -33,7 +33,7 @@ function actionFor(source) {
         method: "POST", url: dagUrl + "/clearTaskInstances",
         body: {dry_run: dryRun, task_ids: [d.taskId], dag_run_id: d.runId, include_upstream: o.upstream,
                include_downstream: o.downstream, include_past: o.past, include_future: o.future,
-               only_failed: o.only_failed}})};
+               only_failed: o.only_failed, recursive: o.recursive}})};
     }
     return {title: "Mark " + label + " as " + kind, verb: "Mark " + kind, options: TI_OPTIONS.mark,
             request: (o, dryRun) => ({method: "POST", url: dagUrl + "/updateTaskInstancesState",
@@ -53,7 +53,7 @@ function actionFor(source) {
 
 function previewRows(data) {
   const items = (data && data.task_instances) || [];
-  return items.map((t) => ({run: t.dag_run_id, task: t.task_id, map: t.map_index,
+  return items.map((t) => ({dag: t.dag_id, run: t.dag_run_id, task: t.task_id, map: t.map_index,
                             state: t.state === undefined || t.state === null ? "none" : t.state}));
 }
 
@@ -78,7 +78,7 @@ function openActionDialog(source) {
   form.appendChild(summary);
   const table = el("table", {class: "list preview", id: "preview-table"});
   const head = el("tr");
-  ["Run", "Task", "Map index", "State now"].forEach((h) => head.appendChild(el("th", {}, h)));
+  ["DAG", "Run", "Task", "Map index", "State now"].forEach((h) => head.appendChild(el("th", {}, h)));
   table.appendChild(el("thead")).appendChild(head);
   const body = table.appendChild(el("tbody"));
   form.appendChild(el("div", {class: "preview-wrap"})).appendChild(table);
@@ -106,6 +106,7 @@ function openActionDialog(source) {
       body.replaceChildren();
       rows.forEach((row) => {
         const tr = el("tr");
+        tr.appendChild(el("td", {}, row.dag));
         tr.appendChild(el("td", {}, row.run));
         tr.appendChild(el("td", {}, row.task));
         tr.appendChild(el("td", {}, row.map >= 0 ? String(row.map) : ""));
