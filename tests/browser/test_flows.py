@@ -107,3 +107,38 @@ def test_backfill_dialog_log_viewer_and_clear_dialog(cluster: Cluster, page: obj
     assert after.json()["try_number"] == 1  # downstream was unchecked
     admin.close()
     assert errors == []
+
+
+FOLLOW_DAG = '''
+from datetime import datetime
+from tandem import DAG
+from tandem.operators import BashOperator
+
+with DAG("follow_me", schedule=None, start_date=datetime(2024, 1, 1)) as dag:
+    BashOperator(task_id="slow", bash_command="echo 'INFO first'; sleep 6; echo 'ERROR second'")
+'''
+
+
+def test_follow_appends_a_running_try_without_reloading(cluster: Cluster, page: object) -> None:
+    from playwright.sync_api import expect
+
+    p = page
+    admin = httpx.Client(base_url=cluster.url, auth=("admin", ADMIN_PASSWORD), timeout=30)
+    (Path(cluster.env["TANDEM__CORE__DAGS_FOLDER"]) / "follow_me.py").write_text(FOLLOW_DAG)
+    wait_for(lambda: admin.get("/api/v1/dags/follow_me").status_code == 200, timeout=60, interval=0.5,
+             message="the DAG processor to store follow_me")
+    admin.post("/api/v1/dags/follow_me/dagRuns", json={"dag_run_id": "f1"}).raise_for_status()
+    ti = "/api/v1/dags/follow_me/dagRuns/f1/taskInstances/slow"
+    wait_for(lambda: admin.get(ti).json()["state"] == "running", timeout=60, interval=0.2,
+             message="the slow task to run")
+    log_in(p, cluster.url)
+    p.goto(f"{cluster.url}/dags/follow_me/runs/f1/tasks/slow")  # type: ignore[attr-defined]
+    expect(p.locator("#log-follow")).to_be_checked()  # type: ignore[attr-defined]
+    expect(p.locator("#log .log-info")).to_contain_text("first")  # type: ignore[attr-defined]
+    p.evaluate("window.notReloaded = true")  # type: ignore[attr-defined]
+    expect(p.locator("#log .log-error")).to_contain_text("second", timeout=30_000)  # type: ignore[attr-defined]
+    assert p.evaluate("window.notReloaded") is True  # type: ignore[attr-defined]
+    expect(p.locator("#log")).to_have_attribute("data-ended", "true", timeout=30_000)  # type: ignore[attr-defined]
+    expect(p.locator("#log-follow")).to_be_disabled()  # type: ignore[attr-defined]
+    screenshot(p, "flows-06-log-followed")
+    admin.close()
