@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -35,12 +36,16 @@ RUN2 = "backfill__2024-01-02T00:00:00+00:00"
 
 
 def test_backfill_dialog_log_viewer_and_clear_dialog(cluster: Cluster, page: object, tmp_path: Path) -> None:
+    p: Any = page
+    errors: list[str] = []
+    p.on("pageerror", lambda exc: errors.append(str(exc)))
+    with httpx.Client(base_url=cluster.url, auth=("admin", ADMIN_PASSWORD), timeout=30) as admin:
+        _backfill_log_and_clear(cluster, p, admin, tmp_path, errors)
+
+
+def _backfill_log_and_clear(cluster: Cluster, p: Any, admin: httpx.Client, tmp_path: Path, errors: list[str]) -> None:
     from playwright.sync_api import expect
 
-    p = page
-    errors: list[str] = []
-    p.on("pageerror", lambda exc: errors.append(str(exc)))  # type: ignore[attr-defined]
-    admin = httpx.Client(base_url=cluster.url, auth=("admin", ADMIN_PASSWORD), timeout=30)
     admin.post("/api/v1/variables", json={"key": "db_password", "value": SECRET}).raise_for_status()
     (Path(cluster.env["TANDEM__CORE__DAGS_FOLDER"]) / "bf_browser.py").write_text(DAG)
     wait_for(lambda: admin.get("/api/v1/dags/bf_browser").status_code == 200, timeout=60, interval=0.5,
@@ -48,29 +53,29 @@ def test_backfill_dialog_log_viewer_and_clear_dialog(cluster: Cluster, page: obj
     log_in(p, cluster.url)
 
     # Given the backfill dialog with a preview of the runs
-    p.goto(f"{cluster.url}/dags/bf_browser/grid")  # type: ignore[attr-defined]
-    p.click("#backfill-button")  # type: ignore[attr-defined]
-    p.fill("#backfill-from", "2024-01-01T00:00")  # type: ignore[attr-defined]
-    p.fill("#backfill-to", "2024-01-03T00:00")  # type: ignore[attr-defined]
-    p.fill("#backfill-max", "2")  # type: ignore[attr-defined]
-    p.click("#backfill-preview-button")  # type: ignore[attr-defined]
-    expect(p.locator("#backfill-summary")).to_have_attribute("data-count", "3")  # type: ignore[attr-defined]
-    expect(p.locator("#backfill-preview tbody tr")).to_have_count(3)  # type: ignore[attr-defined]
-    expect(p.locator("#backfill-preview tbody tr").first).to_contain_text("2024-01-01")  # type: ignore[attr-defined]
+    p.goto(f"{cluster.url}/dags/bf_browser/grid")
+    p.click("#backfill-button")
+    p.fill("#backfill-from", "2024-01-01T00:00")
+    p.fill("#backfill-to", "2024-01-03T00:00")
+    p.fill("#backfill-max", "2")
+    p.click("#backfill-preview-button")
+    expect(p.locator("#backfill-summary")).to_have_attribute("data-count", "3")
+    expect(p.locator("#backfill-preview tbody tr")).to_have_count(3)
+    expect(p.locator("#backfill-preview tbody tr").first).to_contain_text("2024-01-01")
     screenshot(p, "flows-01-backfill-dialog")
 
     # When it is created, Then its runs go through the scheduler to success and the progress shows it
-    p.click("#backfill-create")  # type: ignore[attr-defined]
-    p.wait_for_url(re.compile(r"/dags/bf_browser/backfills$"))  # type: ignore[attr-defined]
-    section = p.locator("section.backfill").first  # type: ignore[attr-defined]
+    p.click("#backfill-create")
+    p.wait_for_url(re.compile(r"/dags/bf_browser/backfills$"))
+    section = p.locator("section.backfill").first
     expect(section).to_have_attribute("data-state", "completed", timeout=120_000)
     expect(section.locator("[data-count-state=success]")).to_have_text("3 success")
     expect(section.locator(".backfill-runs tbody tr")).to_have_count(3)
     screenshot(p, "flows-02-backfill-progress")
 
     # The log: levels coloured, the group folded, download whole with the secret masked
-    p.goto(f"{cluster.url}/dags/bf_browser/runs/{RUN2}/tasks/talk")  # type: ignore[attr-defined]
-    log = p.locator("#log")  # type: ignore[attr-defined]
+    p.goto(f"{cluster.url}/dags/bf_browser/runs/{RUN2}/tasks/talk")
+    log = p.locator("#log")
     expect(log.locator(".log-error")).to_contain_text("ERROR it broke")
     expect(log.locator(".log-warning")).to_contain_text("WARNING careful now")
     expect(log.locator(".log-debug")).to_contain_text("DEBUG details")
@@ -82,8 +87,8 @@ def test_backfill_dialog_log_viewer_and_clear_dialog(cluster: Cluster, page: obj
     expect(group.locator(".log-line", has_text="loading")).to_be_visible()
     expect(log).not_to_contain_text(SECRET)
     screenshot(p, "flows-04-log-group-open")
-    with p.expect_download() as download:  # type: ignore[attr-defined]
-        p.click("#log-download")  # type: ignore[attr-defined]
+    with p.expect_download() as download:
+        p.click("#log-download")
     saved = tmp_path / "log.txt"
     download.value.save_as(saved)
     text = saved.read_text()
@@ -91,8 +96,8 @@ def test_backfill_dialog_log_viewer_and_clear_dialog(cluster: Cluster, page: obj
     assert download.value.suggested_filename.endswith("attempt=1.log")
 
     # The clear dialog: its options change the server's preview; confirming clears that
-    p.click("#clear-task")  # type: ignore[attr-defined]
-    dialog = p.locator("#action-dialog")  # type: ignore[attr-defined]
+    p.click("#clear-task")
+    dialog = p.locator("#action-dialog")
     expect(dialog.locator("#preview-summary")).to_have_attribute("data-count", "2")  # talk and after
     dialog.locator("#opt-past").check()
     expect(dialog.locator("#preview-summary")).to_have_attribute("data-count", "4")  # and on 2024-01-01
@@ -105,7 +110,6 @@ def test_backfill_dialog_log_viewer_and_clear_dialog(cluster: Cluster, page: obj
         "try_number"] == 2, timeout=60, interval=0.5, message="the cleared task to run again")
     after = admin.get("/api/v1/dags/bf_browser/dagRuns/backfill__2024-01-01T00:00:00+00:00/taskInstances/after")
     assert after.json()["try_number"] == 1  # downstream was unchecked
-    admin.close()
     assert errors == []
 
 
@@ -120,10 +124,13 @@ with DAG("follow_me", schedule=None, start_date=datetime(2024, 1, 1)) as dag:
 
 
 def test_follow_appends_a_running_try_without_reloading(cluster: Cluster, page: object) -> None:
+    with httpx.Client(base_url=cluster.url, auth=("admin", ADMIN_PASSWORD), timeout=30) as admin:
+        _follow(cluster, page, admin)
+
+
+def _follow(cluster: Cluster, p: Any, admin: httpx.Client) -> None:
     from playwright.sync_api import expect
 
-    p = page
-    admin = httpx.Client(base_url=cluster.url, auth=("admin", ADMIN_PASSWORD), timeout=30)
     (Path(cluster.env["TANDEM__CORE__DAGS_FOLDER"]) / "follow_me.py").write_text(FOLLOW_DAG)
     wait_for(lambda: admin.get("/api/v1/dags/follow_me").status_code == 200, timeout=60, interval=0.5,
              message="the DAG processor to store follow_me")
@@ -132,13 +139,13 @@ def test_follow_appends_a_running_try_without_reloading(cluster: Cluster, page: 
     wait_for(lambda: admin.get(ti).json()["state"] == "running", timeout=60, interval=0.2,
              message="the slow task to run")
     log_in(p, cluster.url)
-    p.goto(f"{cluster.url}/dags/follow_me/runs/f1/tasks/slow")  # type: ignore[attr-defined]
-    expect(p.locator("#log-follow")).to_be_checked()  # type: ignore[attr-defined]
-    expect(p.locator("#log .log-info")).to_contain_text("first")  # type: ignore[attr-defined]
-    p.evaluate("window.notReloaded = true")  # type: ignore[attr-defined]
-    expect(p.locator("#log .log-error")).to_contain_text("second", timeout=30_000)  # type: ignore[attr-defined]
-    assert p.evaluate("window.notReloaded") is True  # type: ignore[attr-defined]
-    expect(p.locator("#log")).to_have_attribute("data-ended", "true", timeout=30_000)  # type: ignore[attr-defined]
-    expect(p.locator("#log-follow")).to_be_disabled()  # type: ignore[attr-defined]
+    p.goto(f"{cluster.url}/dags/follow_me/runs/f1/tasks/slow")
+    expect(p.locator("#log-follow")).to_be_checked()
+    expect(p.locator("#log .log-info", has_text="INFO first")).to_be_visible()
+    p.evaluate("window.notReloaded = true")
+    expect(p.locator("#log .log-error", has_text="ERROR second")).to_be_visible(
+        timeout=30_000)
+    assert p.evaluate("window.notReloaded") is True
+    expect(p.locator("#log")).to_have_attribute("data-ended", "true", timeout=30_000)
+    expect(p.locator("#log-follow")).to_be_disabled()
     screenshot(p, "flows-06-log-followed")
-    admin.close()
