@@ -137,6 +137,7 @@ def test_backfill_runs_start_within_max_active_runs_and_complete(harness: Harnes
         assert session.get(Backfill, backfill_id).completed_at is not None  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("db_url", ["sqlite", "mysql"], indirect=True)
 def test_pause_holds_runs_and_cancel_fails_the_queued_ones(harness: Harness) -> None:
     harness.add_dag("daily", DAILY)
     scheduler = harness.scheduler()
