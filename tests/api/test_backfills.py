@@ -22,7 +22,7 @@ BODY = {"dag_id": "bf_daily", "from_date": "2024-02-01T00:00:00Z", "to_date": "2
         "max_active_runs": 2}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def daily(api: Api) -> Iterator[str]:
     """A scheduled DAG of this module's own, gone again afterwards (other modules count DAGs)."""
     from tandem.config import get_settings
