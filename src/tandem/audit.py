@@ -35,6 +35,7 @@ CLI_WRITES: dict[str, frozenset[str]] = {
     "dags": frozenset({"pause", "unpause", "trigger", "delete"}),
     "tasks": frozenset({"clear", "run"}),
     "bundles": frozenset({"gc"}),
+    "backfill": frozenset({"create", "pause", "unpause", "cancel"}),
 }
 
 

@@ -13,6 +13,7 @@ from tests.api.server import ROLES, Api
 
 RUN = "/api/v1/dags/api_demo/dagRuns/seeded"
 TI = RUN + "/taskInstances/numbers"
+BACKFILL = {"dag_id": "no_such_dag", "from_date": "2024-01-01T00:00:00Z", "to_date": "2024-01-02T00:00:00Z"}
 # (method, OpenAPI path, least role, concrete path, JSON body)
 MATRIX: list[tuple[str, str, str, str, object]] = [
     ("GET", "/api/v1/dags", "viewer", "/api/v1/dags", None),
@@ -53,6 +54,9 @@ MATRIX: list[tuple[str, str, str, str, object]] = [
      TI + "/xcomEntries/return_value", None),
     ("POST", "/api/v1/dags/{dag_id}/clearTaskInstances", "user", "/api/v1/dags/no_such_dag/clearTaskInstances",
      {"dry_run": True}),
+    ("POST", "/api/v1/dags/{dag_id}/updateTaskInstancesState", "user",
+     "/api/v1/dags/no_such_dag/updateTaskInstancesState",
+     {"dry_run": True, "task_id": "t", "dag_run_id": "r", "new_state": "success"}),
     ("GET", "/api/v1/variables", "op", "/api/v1/variables", None),
     ("POST", "/api/v1/variables", "op", "/api/v1/variables", {}),
     ("GET", "/api/v1/variables/{variable_key}", "op", "/api/v1/variables/nope", None),
@@ -86,6 +90,13 @@ MATRIX: list[tuple[str, str, str, str, object]] = [
     ("DELETE", "/api/v1/users/me/tokens/{token_id}", "viewer", "/api/v1/users/me/tokens/999999", None),
     ("GET", "/api/v1/auditLog", "admin", "/api/v1/auditLog", None),
     ("GET", "/api/v1/roles", "admin", "/api/v1/roles", None),
+    ("POST", "/api/v1/backfills", "op", "/api/v1/backfills", BACKFILL),
+    ("POST", "/api/v1/backfills/dry_run", "op", "/api/v1/backfills/dry_run", BACKFILL),
+    ("GET", "/api/v1/backfills", "viewer", "/api/v1/backfills", None),
+    ("GET", "/api/v1/backfills/{backfill_id}", "viewer", "/api/v1/backfills/999999", None),
+    ("PUT", "/api/v1/backfills/{backfill_id}/pause", "op", "/api/v1/backfills/999999/pause", None),
+    ("PUT", "/api/v1/backfills/{backfill_id}/unpause", "op", "/api/v1/backfills/999999/unpause", None),
+    ("PUT", "/api/v1/backfills/{backfill_id}/cancel", "op", "/api/v1/backfills/999999/cancel", None),
 ]
 PUBLIC = {("GET", "/api/v1/health"), ("GET", "/health")}
 RANK = {role: i for i, role in enumerate(ROLES)}

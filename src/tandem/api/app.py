@@ -25,6 +25,7 @@ API_PREFIX = "/api/v1"
 def _api_router() -> APIRouter:
     from tandem.api.routes import (
         audit,
+        backfills,
         connections,
         dag_bundles,
         dag_runs,
@@ -44,7 +45,7 @@ def _api_router() -> APIRouter:
     # Order matters where paths overlap: ``.../taskInstances/{task_id}/xcomEntries`` must be
     # tried before ``.../taskInstances/{task_id}/{map_index}``.
     for module in (dags, dag_runs, logs, xcoms, task_instances, variables, connections, pools, misc, users,
-                   audit, dag_bundles, dashboard):
+                   audit, dag_bundles, dashboard, backfills):
         api.include_router(module.router)
     api.add_api_route("/health", monitor.get_health, methods=["GET"], tags=["Monitoring"],
                       response_model=None, include_in_schema=True)

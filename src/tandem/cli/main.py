@@ -25,6 +25,7 @@ def version() -> None:
 def _register() -> None:
     from tandem.cli import (
         api_server,
+        backfill,
         bundles,
         cluster,
         config_cmd,
@@ -41,7 +42,7 @@ def _register() -> None:
     )
 
     for module in (roles, db, dags, tasks, runs, variables, connections, pools, config_cmd, worker, api_server, users,
-                   cluster, bundles):
+                   cluster, bundles, backfill):
         module.register(cli)
 
 

@@ -1,6 +1,7 @@
 """ORM tables, one module per table. Importing this package registers every table on ``Base``."""
 
 from tandem.models.asset import AssetConsumer, AssetEvent, AssetEventDagRun
+from tandem.models.backfill import Backfill, BackfillDagRun
 from tandem.models.base import Base, utcnow
 from tandem.models.bundle import BundleFileContent, DagBundle, DagBundleVersion
 from tandem.models.connection import Connection
@@ -20,6 +21,8 @@ __all__ = [
     "AssetEvent",
     "AssetEventDagRun",
     "AuditLog",
+    "Backfill",
+    "BackfillDagRun",
     "Base",
     "BundleFileContent",
     "Connection",

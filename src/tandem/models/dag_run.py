@@ -45,3 +45,6 @@ class DagRun(Base):
     # The bundle version the run was created with; every try of the run runs that code.
     bundle_name: Mapped[str | None] = mapped_column(sa.String(64))
     bundle_version: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    # The backfill that made (or re-ran) this run; no foreign key, so that adding the column
+    # never rebuilds dag_run on SQLite (whose rebuild would cascade into task_instance).
+    backfill_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)

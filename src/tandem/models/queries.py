@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from tandem.db.dialects import dialect_of
 from tandem.models import (
     DEFAULT_POOL,
+    Backfill,
+    BackfillDagRun,
     Connection,
     DagModel,
     DagRun,
@@ -81,6 +83,9 @@ def delete_dag(session: Session, dag_id: str) -> dict[str, int]:
     """
     lock_dag_runs(session, dag_id)
     counts: dict[str, int] = {}
+    backfills = sa.select(Backfill.id).where(Backfill.dag_id == dag_id)
+    session.execute(sa.delete(BackfillDagRun).where(BackfillDagRun.backfill_id.in_(backfills)))
+    counts["backfill"] = session.execute(sa.delete(Backfill).where(Backfill.dag_id == dag_id)).rowcount  # type: ignore[attr-defined]
     for table in (XCom, TaskTry, TaskInstance, DagRun, SerializedDagModel, DagModel):
         result = session.execute(sa.delete(table).where(table.dag_id == dag_id))
         counts[table.__tablename__] = result.rowcount  # type: ignore[attr-defined]

@@ -14,20 +14,10 @@ from sqlalchemy.orm import Session
 
 from tandem.models import DagRun, SerializedDagModel, TaskInstance, utcnow
 from tandem.models.queries import lock_dag_runs
+from tandem.orchestration.selection import closure
 from tandem.orchestration.transition import TiKey, transition_run, transition_tis
 from tandem.state import RUN_TERMINAL, DagRunState
 from tandem.state import TaskInstanceState as S
-
-
-def _downstream_closure(tasks: list[dict], roots: set[str]) -> set[str]:
-    by_id = {t["task_id"]: t for t in tasks}
-    seen, stack = set(roots), list(roots)
-    while stack:
-        for d in by_id.get(stack.pop(), {}).get("downstream", []):
-            if d not in seen:
-                seen.add(d)
-                stack.append(d)
-    return seen
 
 
 def select_task_ids(session: Session, dag_id: str, *, task_regex: str | None = None,
@@ -41,7 +31,7 @@ def select_task_ids(session: Session, dag_id: str, *, task_regex: str | None = N
     if task_regex is not None:
         pattern = re.compile(task_regex)
         chosen |= {t["task_id"] for t in tasks if pattern.search(t["task_id"])}
-    chosen = _downstream_closure(tasks, chosen) if downstream else chosen
+    chosen = closure(tasks, chosen, "downstream") if downstream else chosen
     return _with_setups_and_teardowns(tasks, chosen)
 
 

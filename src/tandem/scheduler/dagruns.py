@@ -205,17 +205,21 @@ def start_queued_runs(session: Session, dialect: BaseDialect, now: datetime, lim
     one DAG on a stale count. DAGs at their limit are left out in the query (no starvation);
     a paused DAG's runs wait, as in Airflow (``dags test`` runs its own run regardless).
     """
+    from tandem.scheduler.backfills import BackfillBudget, backfill_runs_may_start, start_order
+
     query = (
-        sa.select(DagRun.dag_id, DagRun.run_id, DagModel.max_active_runs)
+        sa.select(DagRun.dag_id, DagRun.run_id, DagRun.backfill_id, DagModel.max_active_runs)
         .join(DagModel, DagModel.dag_id == DagRun.dag_id)
         .where(DagRun.state == DagRunState.QUEUED.value, DagRun.run_after <= now,
-               DagModel.max_active_runs > _count_runs(DagRun.dag_id, (DagRunState.RUNNING.value,)))
+               DagModel.max_active_runs > _count_runs(DagRun.dag_id, (DagRunState.RUNNING.value,)),
+               backfill_runs_may_start())
     )
     if only is not None:
         query = query.where(DagRun.dag_id == only[0], DagRun.run_id == only[1])
     else:
         query = query.where(DagModel.is_paused.is_(False))
-    queued = session.execute(dialect.skip_locked(query.order_by(DagRun.logical_date).limit(limit))).all()
+    queued = session.execute(dialect.skip_locked(query.order_by(start_order(), DagRun.logical_date)
+                                                 .limit(limit))).all()
     if not queued:
         return 0
     running = dict(session.execute(
@@ -223,11 +227,13 @@ def start_queued_runs(session: Session, dialect: BaseDialect, now: datetime, lim
         .where(DagRun.dag_id.in_({r.dag_id for r in queued}), DagRun.state == DagRunState.RUNNING.value)
         .group_by(DagRun.dag_id)
     ).all())
+    backfills = BackfillBudget(session, dialect, {r.backfill_id for r in queued})
     started = 0
     for r in queued:
-        if running.get(r.dag_id, 0) >= r.max_active_runs:
+        if running.get(r.dag_id, 0) >= r.max_active_runs or not backfills.allows(r.backfill_id):
             continue
         if transition_run(session, r.dag_id, r.run_id, DagRunState.QUEUED, DagRunState.RUNNING, now=now):
             running[r.dag_id] = running.get(r.dag_id, 0) + 1
+            backfills.spend(r.backfill_id)
             started += 1
     return started

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tandem.backfill.control import complete_finished_backfills
 from tandem.cluster.nodes import declare_dead, live_node_ids
 from tandem.config import Settings
 from tandem.db.dialects import BaseDialect
@@ -53,6 +54,7 @@ def repair(session: Session, dialect: BaseDialect, cache: DagDataCache, settings
     )).scalars().all()
     stats.requeued += transition_tis(session, [_key(t) for t in orphans], S.QUEUED, S.SCHEDULED, now=now)
     _expire_queued(session, dialect, cache, settings, now, stats)
+    complete_finished_backfills(session, now)
     if judge_zombies:
         _reap_zombies(session, dialect, cache, settings, now, stats)
     return stats

@@ -72,6 +72,8 @@ def serialize_task(task: AbstractOperator) -> dict[str, Any]:
         "max_active_tis_per_dagrun": task.max_active_tis_per_dagrun,
         "mapped": {"sources": task.expand_sources()} if task.is_mapped else None,  # type: ignore[attr-defined]
         "mapped_group": group.group_id if (group := task.mapped_task_group()) is not None else None,
+        # Only ExternalTaskMarker has one: what a recursive clear follows into another DAG.
+        **({"clears_external": marker} if (marker := getattr(task, "clears_external", None)) else {}),
     }
     # Only when set, so the hash of every DAG without one stays what it was.
     executor_config = serialize_executor_config(task.task_id, getattr(task, "executor_config", None))

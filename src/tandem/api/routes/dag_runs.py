@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -16,7 +16,9 @@ from tandem.api.schemas import actions
 from tandem.api.schemas import responses as r
 from tandem.api.schemas.filters import DateFilter, Page, page
 from tandem.models import DagRun, TaskInstance
+from tandem.orchestration import TiKey
 from tandem.orchestration.actions import clear_task_instances, set_dag_run_state
+from tandem.orchestration.selection import run_mark_targets
 from tandem.scheduler.dagruns import trigger_dag_run
 from tandem.secrets_masker import masker_from_db
 from tandem.state import DagRunState
@@ -34,6 +36,13 @@ def run_response(run: DagRun) -> r.DAGRun:
         external_trigger=run.run_type == "manual", triggered_by=run.triggered_by or "", conf=run.conf or {},
         scheduling_error=run.scheduling_error, bundle_version=run.bundle_version,
     )
+
+
+def _ti_collection(session: Any, run: DagRun, keys: list[TiKey]) -> r.TaskInstanceCollection:
+    tis = [session.get(TaskInstance, tuple(k)) for k in keys]
+    masker = masker_from_db(session)
+    items = [ti_response(ti, run.logical_date, masker) for ti in tis if ti is not None]
+    return r.TaskInstanceCollection(task_instances=items, total_entries=len(items))
 
 
 def _read(session: object, dag_id: str, run_id: str) -> DagRun:
@@ -88,12 +97,20 @@ def delete_dag_run(request: Request, dag_id: str, dag_run_id: str) -> None:
             raise not_found(f"DAG run {dag_run_id!r} of DAG {dag_id!r}")
 
 
-@router.patch("/dags/{dag_id}/dagRuns/{dag_run_id}", response_model=r.DAGRun,
+@router.patch("/dags/{dag_id}/dagRuns/{dag_run_id}", response_model=r.DAGRun | r.TaskInstanceCollection,
               dependencies=[Depends(require(RoleName.USER))])
-def patch_dag_run_state(request: Request, dag_id: str, dag_run_id: str, body: actions.DAGRunStatePatch) -> r.DAGRun:
-    """Mark a run success or failed; ``queued`` clears every task so the run starts over."""
+def patch_dag_run_state(request: Request, dag_id: str, dag_run_id: str,
+                        body: actions.DAGRunStatePatch) -> r.DAGRun | r.TaskInstanceCollection:
+    """Mark a run success or failed; ``queued`` clears every task so the run starts over.
+
+    With ``dry_run``, answer the task instances the change would touch, and change nothing.
+    """
     with db(request) as session:
-        _read(session, dag_id, dag_run_id)
+        run = _read(session, dag_id, dag_run_id)
+        if body.dry_run:
+            keys = (clear_task_instances(session, dag_id, run_ids=[dag_run_id], dry_run=True) if body.state == "queued"
+                    else run_mark_targets(session, dag_id, dag_run_id, DagRunState(body.state)))
+            return _ti_collection(session, run, keys)
         if body.state == "queued":
             clear_task_instances(session, dag_id, run_ids=[dag_run_id])
         else:
@@ -112,10 +129,7 @@ def clear_dag_run(request: Request, dag_id: str, dag_run_id: str,
         keys = clear_task_instances(session, dag_id, run_ids=[dag_run_id], only_failed=body.only_failed,
                                     dry_run=body.dry_run)
         if body.dry_run:
-            tis = [session.get(TaskInstance, tuple(k)) for k in keys]
-            masker = masker_from_db(session)
-            items = [ti_response(ti, run.logical_date, masker) for ti in tis if ti is not None]
-            return r.TaskInstanceCollection(task_instances=items, total_entries=len(items))
+            return _ti_collection(session, run, keys)
         session.expire_all()
         return run_response(_read(session, dag_id, dag_run_id))
 

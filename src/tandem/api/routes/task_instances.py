@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from tandem.api.auth.roles import RoleName
@@ -19,6 +20,14 @@ from tandem.api.schemas.filters import MAX_INT, Page, page
 from tandem.models import TaskInstance, TaskTry
 from tandem.orchestration import TiKey
 from tandem.orchestration.actions import clear_task_instances, select_task_ids, set_task_instance_state
+from tandem.orchestration.selection import (
+    Scope,
+    closure,
+    external_clears,
+    mark_targets,
+    scoped_run_ids,
+    scoped_task_ids,
+)
 from tandem.secrets_masker import SecretsMasker, masker_from_db
 from tandem.state import TaskInstanceState
 
@@ -138,24 +147,30 @@ def patch_mapped_task_instance(request: Request, dag_id: str, dag_run_id: str, t
     return _set_state(request, dag_id, dag_run_id, task_id, map_index, body)
 
 
-def _upstream_closure(tasks: list[dict[str, Any]], roots: set[str]) -> set[str]:
-    by_id = {t["task_id"]: t for t in tasks}
-    seen, stack = set(roots), list(roots)
-    while stack:
-        for u in by_id.get(stack.pop(), {}).get("upstream", []):
-            if u not in seen:
-                seen.add(u)
-                stack.append(u)
-    return seen
+def _references(session: Any, keys: list[TiKey]) -> list[r.TaskInstanceReference]:
+    """References with each instance's current state, for previews."""
+    states = {}
+    for dag_id, run_id in {(k.dag_id, k.run_id) for k in keys}:
+        states.update({(dag_id, run_id, t, m): st for t, m, st in session.execute(
+            sa.select(TaskInstance.task_id, TaskInstance.map_index, TaskInstance.state)
+            .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)).all()})
+    return [r.TaskInstanceReference(task_id=k.task_id, dag_id=k.dag_id, dag_run_id=k.run_id, map_index=k.map_index,
+                                    state=states.get((k.dag_id, k.run_id, k.task_id, k.map_index)))
+            for k in keys]
 
 
 @router.post("/dags/{dag_id}/clearTaskInstances", response_model=r.TaskInstanceReferenceCollection,
              dependencies=[user])
 def post_clear_task_instances(request: Request, dag_id: str,
                               body: actions.ClearTaskInstances) -> r.TaskInstanceReferenceCollection:
-    """Clear task instances (``dry_run`` defaults to true and ``only_failed`` to true, as in Airflow)."""
+    """Clear task instances (``dry_run`` defaults to true and ``only_failed`` to true, as in Airflow).
+
+    ``include_past``/``include_future`` (with ``dag_run_id``) add the runs before/after that one.
+    """
     if body.only_running:
         raise ApiError(400, "only_running is not supported; clear by task_ids or only_failed")
+    if (body.include_past or body.include_future or body.recursive) and body.dag_run_id is None:
+        raise ApiError(400, "include_past, include_future and recursive need a dag_run_id to count from")
     with db(request) as session:
         data = dag_queries.read_serialized(session, dag_id)
         if data is None:
@@ -164,10 +179,52 @@ def post_clear_task_instances(request: Request, dag_id: str,
             raise not_found(f"DAG run {body.dag_run_id!r} of DAG {dag_id!r}")
         task_ids = select_task_ids(session, dag_id, task_ids=body.task_ids, downstream=body.include_downstream)
         if task_ids is not None and body.include_upstream:
-            task_ids |= _upstream_closure(data["tasks"], set(body.task_ids or ()))
-        keys = clear_task_instances(session, dag_id, run_ids=[body.dag_run_id] if body.dag_run_id else None,
-                                    task_ids=task_ids, only_failed=body.only_failed, dry_run=body.dry_run)
+            task_ids |= closure(data["tasks"], body.task_ids or (), "upstream")
+        run_ids = None
+        if body.dag_run_id is not None:
+            run_ids = scoped_run_ids(session, dag_id, body.dag_run_id,
+                                     Scope(past=body.include_past, future=body.include_future))
+        groups: list[tuple[str, list[str] | None, set[str] | None]] = [(dag_id, run_ids, task_ids)]
+        if body.recursive and run_ids is not None:
+            chosen = task_ids if task_ids is not None else {t["task_id"] for t in data["tasks"]}
+            groups += external_clears(session, dag_id, run_ids, chosen)
+        keys = [k for group_dag, group_runs, group_tasks in groups
+                for k in clear_task_instances(session, group_dag, run_ids=group_runs, task_ids=group_tasks,
+                                              only_failed=body.only_failed, dry_run=body.dry_run)]
+        if body.dry_run:
+            return r.TaskInstanceReferenceCollection(task_instances=_references(session, keys) if keys else [])
         return r.TaskInstanceReferenceCollection(task_instances=[
             r.TaskInstanceReference(task_id=k.task_id, dag_id=k.dag_id, dag_run_id=k.run_id, map_index=k.map_index)
             for k in keys
         ])
+
+
+@router.post("/dags/{dag_id}/updateTaskInstancesState", response_model=r.TaskInstanceReferenceCollection,
+             dependencies=[user])
+def post_update_task_instances_state(request: Request, dag_id: str,
+                                     body: actions.TaskInstancesStateUpdate) -> r.TaskInstanceReferenceCollection:
+    """Mark a task instance and, as chosen, its upstream/downstream tasks in this and past/future runs.
+
+    With ``dry_run`` (the default, as in Airflow) only list the instances that would change.
+    """
+    with db(request) as session:
+        data = dag_queries.read_serialized(session, dag_id)
+        if data is None:
+            raise not_found(f"DAG {dag_id!r}")
+        if body.task_id not in {t["task_id"] for t in data["tasks"]}:
+            raise not_found(f"task {body.task_id!r} of DAG {dag_id!r}")
+        if run_queries.read_run(session, dag_id, body.dag_run_id) is None:
+            raise not_found(f"DAG run {body.dag_run_id!r} of DAG {dag_id!r}")
+        scope = Scope(upstream=body.include_upstream, downstream=body.include_downstream, past=body.include_past,
+                      future=body.include_future)
+        new = TaskInstanceState(body.new_state)
+        keys = mark_targets(session, dag_id, scoped_run_ids(session, dag_id, body.dag_run_id, scope),
+                            scoped_task_ids(data["tasks"], [body.task_id], scope), new)
+        if body.map_index is not None and body.map_index >= 0:
+            # One mapped instance was chosen: its siblings stay as they are.
+            keys = [k for k in keys if k.task_id != body.task_id or k.map_index == body.map_index]
+        refs = _references(session, keys) if keys else []
+        if not body.dry_run:
+            for key in keys:
+                set_task_instance_state(session, key, new)
+        return r.TaskInstanceReferenceCollection(task_instances=refs)

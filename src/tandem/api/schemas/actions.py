@@ -38,6 +38,8 @@ class DAGRunTrigger(_Body):
 
 class DAGRunStatePatch(_Body):
     state: Literal["success", "failed", "queued"]
+    # Tandem: with dry_run, answer the task instances the change would touch and change nothing.
+    dry_run: bool = False
 
 
 class DAGRunClear(_Body):
@@ -51,9 +53,27 @@ class ClearTaskInstances(_Body):
     dag_run_id: Id | None = None
     include_downstream: bool = False
     include_upstream: bool = False
+    include_past: bool = False
+    include_future: bool = False
+    # Follow ExternalTaskMarkers into other DAGs (Airflow's "recursive"; include_subdags in Airflow 2).
+    recursive: bool = Field(False, validation_alias=AliasChoices("recursive", "include_subdags"))
     only_failed: bool = True
     only_running: bool = False
     reset_dag_runs: bool = True
+
+
+class TaskInstancesStateUpdate(_Body):
+    """Airflow's ``updateTaskInstancesState``: mark a task (and its scope) in a run, or preview it."""
+
+    dry_run: bool = True
+    task_id: Id
+    dag_run_id: Id
+    map_index: Annotated[int | None, Field(ge=-1, le=MAX_INT)] = None
+    new_state: Literal["success", "failed", "skipped"]
+    include_upstream: bool = False
+    include_downstream: bool = False
+    include_future: bool = False
+    include_past: bool = False
 
 
 class TaskInstanceStatePatch(_Body):

@@ -163,6 +163,8 @@ class TaskInstanceReference(BaseModel):
     dag_run_id: str
     map_index: int
     execution_date: datetime | None = None
+    # Tandem: the instance's state before the change (filled in dry-run answers).
+    state: str | None = None
 
 
 class TaskInstanceReferenceCollection(BaseModel):

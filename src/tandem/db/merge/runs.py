@@ -24,7 +24,7 @@ from tandem.models.base import ID_LEN
 RUN = rows.table_of(DagRun)
 CHILDREN = (rows.table_of(TaskInstance), rows.table_of(TaskTry), rows.table_of(XCom))
 # Left out of a run's digest so that a run renamed by an earlier merge still matches its source.
-IDENTITY = ("id", "run_id", "logical_date")
+IDENTITY = ("id", "run_id", "logical_date", "backfill_id")
 RunKey = tuple[str, str]
 INSERT_CHUNK = 1000
 
@@ -130,8 +130,10 @@ def _copy(ctx: MergeContext, imports: list[RunImport]) -> None:
     """Write runs, then their children streamed from the source with run_id rewritten."""
     if not ctx.write or not imports:
         return
+    # backfill_id names a backfill of the source instance; backfills are not merged.
     rows.insert_rows(ctx.target, RUN, [
-        {k: v for k, v in i.row.items() if k != "id"} | {"run_id": i.run_id, "logical_date": i.logical_date}
+        {k: v for k, v in i.row.items() if k not in ("id", "backfill_id")}
+        | {"run_id": i.run_id, "logical_date": i.logical_date}
         for i in imports
     ])
     new_ids = {_key(i.row): i.run_id for i in imports}

@@ -71,7 +71,9 @@ class ExternalTaskSensor(BaseSensorOperator):
 class ExternalTaskMarker(BaseOperator):
     """Marks that clearing this task should clear ``external_task_id`` in ``external_dag_id``.
 
-    Tandem does not yet clear across DAGs; the marker runs as a no-op.
+    A *recursive* clear (the clear dialog's option, ``recursive`` in the API) follows it to the
+    other DAG's run at the same logical date, up to ``recursion_depth`` markers deep; running,
+    the marker does nothing.
     """
 
     ui_color = "#4db7db"
@@ -81,6 +83,12 @@ class ExternalTaskMarker(BaseOperator):
         super().__init__(**kwargs)
         self.external_dag_id, self.external_task_id = external_dag_id, external_task_id
         self.logical_date, self.recursion_depth = logical_date, recursion_depth
+
+    @property
+    def clears_external(self) -> dict[str, Any]:
+        """What a recursive clear of this task also clears (serialized with the task)."""
+        return {"dag_id": self.external_dag_id, "task_id": self.external_task_id,
+                "recursion_depth": self.recursion_depth}
 
     def execute(self, context: dict[str, Any]) -> None:
         return None

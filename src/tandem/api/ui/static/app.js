@@ -37,12 +37,7 @@ function wireActionButtons() {
   document.querySelectorAll("button[data-api]").forEach((button) => {
     button.addEventListener("click", async () => {
       if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) { return; }
-      let body = button.dataset.body ? JSON.parse(button.dataset.body) : undefined;
-      if (button.id === "clear-task") {
-        const downstream = document.getElementById("clear-downstream");
-        body = {dry_run: false, only_failed: false, task_ids: [button.dataset.taskId], dag_run_id: button.dataset.runId,
-                include_downstream: Boolean(downstream && downstream.checked)};
-      }
+      const body = button.dataset.body ? JSON.parse(button.dataset.body) : undefined;
       button.disabled = true;
       try {
         await api(button.dataset.method || "POST", button.dataset.api, body);
@@ -174,31 +169,6 @@ function wireAutoSubmit() {
   });
 }
 
-// The log: fetch from the continuation token on, append, and keep polling while the try runs.
-function wireLog() {
-  const pre = document.getElementById("log");
-  if (!pre) { return; }
-  let token = null;
-  const poll = async () => {
-    const url = pre.dataset.url + (token ? "&token=" + encodeURIComponent(token) : "");
-    try {
-      const data = await api("GET", url);
-      if (data.content) {
-        const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 20;
-        pre.appendChild(document.createTextNode(data.content));
-        if (atBottom) { pre.scrollTop = pre.scrollHeight; }
-      }
-      token = data.continuation_token;
-      pre.dataset.loaded = "true";
-      if (!data.end_of_log) { window.setTimeout(poll, 1500); } else { pre.dataset.ended = "true"; }
-    } catch (err) {
-      pre.dataset.loaded = "true";
-      pre.appendChild(document.createTextNode("*** " + err.message + "\n"));
-    }
-  };
-  poll();
-}
-
 // Pages showing something in progress reload themselves, unless the user is busy with a form.
 function wireAutoRefresh() {
   const seconds = parseFloat(document.body.dataset.autoRefresh || "0");
@@ -207,7 +177,8 @@ function wireAutoRefresh() {
     const active = document.activeElement;
     const typing = active && (active.tagName === "TEXTAREA" ||
       (active.tagName === "INPUT" && !["checkbox", "radio", "button", "submit"].includes(active.type)));
-    if (typing || document.hidden) { window.setTimeout(tick, seconds * 1000); return; }
+    // An open dialog (clear, mark, backfill) is the user busy too.
+    if (typing || document.hidden || document.querySelector("dialog[open]")) { window.setTimeout(tick, seconds * 1000); return; }
     window.location.reload();
   }, seconds * 1000);
 }
@@ -219,6 +190,5 @@ document.addEventListener("DOMContentLoaded", () => {
   wireApiForms();
   wireGridExpanders();
   wireAutoSubmit();
-  wireLog();
   wireAutoRefresh();
 });
