@@ -33,6 +33,7 @@ def _api_router() -> APIRouter:
         monitor,
         pools,
         task_instances,
+        transfer,
         users,
         variables,
         xcoms,
@@ -41,8 +42,8 @@ def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     # Order matters where paths overlap: ``.../taskInstances/{task_id}/xcomEntries`` must be
     # tried before ``.../taskInstances/{task_id}/{map_index}``.
-    for module in (dags, dag_runs, logs, xcoms, task_instances, variables, connections, pools, misc, users,
-                   audit):
+    for module in (dags, dag_runs, logs, xcoms, task_instances, transfer, variables, connections, pools, misc,
+                   users, audit):
         api.include_router(module.router)
     api.add_api_route("/health", monitor.get_health, methods=["GET"], tags=["Monitoring"],
                       response_model=None, include_in_schema=True)

@@ -14,14 +14,14 @@ from tandem.api.deps import db, get_settings
 from tandem.api.queries import cluster as cluster_queries
 from tandem.api.queries import dags as dag_queries
 from tandem.api.schemas.filters import Page
-from tandem.api.ui import admin_pages, dag_pages, login, task_pages
+from tandem.api.ui import admin_pages, asset_pages, dag_history_pages, dag_pages, login, task_pages
 from tandem.api.ui.access import page_for
 from tandem.api.ui.grid import ACTIVE_RUN_STATES
 from tandem.api.ui.render import render
 from tandem.models import ImportError_, utcnow
 
 router = APIRouter(include_in_schema=False)
-for _module in (login, dag_pages, task_pages, admin_pages):
+for _module in (login, dag_pages, task_pages, admin_pages, dag_history_pages, asset_pages):
     router.include_router(_module.router)
 Viewer = Annotated[Identity, Depends(page_for(RoleName.VIEWER))]
 PAGE_SIZE = 50
