@@ -30,7 +30,9 @@ def list_entries(session: Session, p: Page, *, username: str | None = None, acti
     if username:
         query = query.where(AuditLog.username == username)
     if action:
-        query = query.where(AuditLog.action.contains(action, autoescape=True))
+        # The action names the route; the target holds the object (a variable's key, a CLI argument).
+        query = query.where(sa.or_(AuditLog.action.contains(action, autoescape=True),
+                                   AuditLog.target.contains(action, autoescape=True)))
     if dag_id:
         query = query.where(_about_dag(dag_id))
     if since is not None:
