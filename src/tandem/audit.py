@@ -30,8 +30,8 @@ CLI_WRITES: dict[str, frozenset[str]] = {
     "users": frozenset({"create", "delete", "reset-password"}),
     "tokens": frozenset({"create", "revoke"}),
     "variables": frozenset({"set", "delete", "import"}),
-    "connections": frozenset({"add", "delete"}),
-    "pools": frozenset({"set", "delete"}),
+    "connections": frozenset({"add", "delete", "import"}),
+    "pools": frozenset({"set", "delete", "import"}),
     "dags": frozenset({"pause", "unpause", "trigger", "delete"}),
     "tasks": frozenset({"clear", "run"}),
 }
