@@ -70,6 +70,8 @@ def test_connections_export_masks_passwords_for_op(api: Api) -> None:
         clear = admin.get("/api/v1/connections/export").json()[conn_id]
         assert clear["password"] == password and "tok-" + conn_id in clear["extra"]
         assert viewer.get("/api/v1/connections/export").status_code == 403
+        audit = admin.get("/api/v1/auditLog", params={"username": "admin", "action": "connections/export"}).json()
+        assert audit["entries"][0]["details"] == {"entries": "connections", "secrets": "in clear"}
         # Op re-imports its masked export: the secrets stay.
         assert op.post("/api/v1/connections/import", content=json.dumps({conn_id: masked})).json()["updated"] == 1
         assert admin.get("/api/v1/connections/export").json()[conn_id] == clear

@@ -213,6 +213,13 @@ def check_admin_pages(cluster: Cluster, p: object) -> None:
     p.click("#edit-save")  # type: ignore[attr-defined]
     p.wait_for_url(re.compile(r"/users$"))  # type: ignore[attr-defined]
     expect(p.locator("#users tr", has_text="vera")).to_contain_text("viewer")  # type: ignore[attr-defined]
+    httpx.post(f"{cluster.url}/api/v1/users", auth=("admin", ADMIN_PASSWORD), timeout=10, json={
+        "username": "dan", "password": "dan-first-pw", "role": "op"}).raise_for_status()
+    p.reload()  # type: ignore[attr-defined]
+    p.once("dialog", lambda dialog: dialog.accept())  # type: ignore[attr-defined]
+    p.click("#users tr:has-text('dan') button.toggle-active")  # type: ignore[attr-defined]
+    expect(p.locator("#users tr.disabled", has_text="dan")).to_have_count(1)  # type: ignore[attr-defined]
+    assert httpx.get(f"{cluster.url}/api/v1/users/me", auth=("dan", "dan-first-pw"), timeout=10).status_code == 401
     screenshot(p, "views-10-users")
 
     # Audit log: filter by user and action, then by DAG and date

@@ -1,7 +1,8 @@
 """``/variables/export|import``, ``/connections/export|import``, ``/pools/export|import``.
 
 Exports are JSON files in Airflow's formats (see :mod:`tandem.api.queries.transfer`). Secrets
-are in clear only for admins; op gets ``***`` in their place. An import takes the file as the
+are in clear only for admins; op gets ``***`` in their place; each export of variables or
+connections is recorded in the audit log. An import takes the file as the
 request body, checks all of it first and changes nothing when any entry is bad (400 naming
 them). Registered before the ``/{key}`` routes, which would otherwise take ``export`` for a key.
 """
@@ -29,6 +30,16 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 Op = Annotated[Identity, Depends(require(RoleName.OP))]
 OnExisting = Annotated[str, Query(pattern="^(overwrite|skip|fail)$",
                                   description="What to do with an entry that exists: overwrite, skip or fail.")]
+
+
+def _record_export(request: Request, who: Identity, what: str, reveal: bool) -> None:
+    """A file of secrets leaving the system is worth a line in the audit log, though it changes nothing."""
+    from tandem.audit import record
+
+    client = request.client.host if request.client else ""
+    record(request.app.state.engine, username=who.username, via="ui" if who.via == "session" else "api",
+           client=client, action=f"GET {request.url.path}"[:100], target=request.url.path, status=200,
+           details={"entries": what, "secrets": "in clear" if reveal else "masked"})
 
 
 def _download(data: dict[str, Any], name: str) -> Response:
@@ -59,8 +70,10 @@ async def _import(request: Request, what: str, on_existing: str,
 
 @router.get("/variables/export", summary="Export variables as a JSON file")
 def export_variables(request: Request, who: Op) -> Response:
+    reveal = role_allows(who.role, RoleName.ADMIN)
     with db(request) as session:
-        data = q.export_variables(session, reveal=role_allows(who.role, RoleName.ADMIN))
+        data = q.export_variables(session, reveal=reveal)
+    _record_export(request, who, "variables", reveal)
     return _download(data, "variables")
 
 
@@ -71,8 +84,10 @@ async def import_variables(request: Request, who: Op, on_existing: OnExisting = 
 
 @router.get("/connections/export", summary="Export connections as a JSON file")
 def export_connections(request: Request, who: Op) -> Response:
+    reveal = role_allows(who.role, RoleName.ADMIN)
     with db(request) as session:
-        data = q.export_connections(session, reveal=role_allows(who.role, RoleName.ADMIN))
+        data = q.export_connections(session, reveal=reveal)
+    _record_export(request, who, "connections", reveal)
     return _download(data, "connections")
 
 
