@@ -75,9 +75,14 @@ def test_connections_export_masks_passwords_for_op(api: Api) -> None:
         # Op re-imports its masked export: the secrets stay.
         assert op.post("/api/v1/connections/import", content=json.dumps({conn_id: masked})).json()["updated"] == 1
         assert admin.get("/api/v1/connections/export").json()[conn_id] == clear
+        fresh = _name("fresh")
         bad = op.post("/api/v1/connections/import", content=json.dumps(
-            {_name("ok"): {"conn_type": "http"}, conn_id: {"conn_type": "http", "port": "x"}}))
+            {fresh: {"conn_type": "http"}, conn_id: {"conn_type": "http", "port": "x"}}))
         assert bad.status_code == 400 and "port must be an integer" in bad.json()["detail"]
+        masked_new = op.post("/api/v1/connections/import", content=json.dumps({fresh: masked}))
+        assert masked_new.status_code == 400 and "no stored one to keep" in masked_new.json()["detail"]
+        assert "no stored extra to keep" in masked_new.json()["detail"]
+        assert op.get(f"/api/v1/connections/{fresh}").status_code == 404
 
 
 def test_pools_import_export(api: Api) -> None:

@@ -33,6 +33,8 @@ def _seed_run(api: Api, run_id: str) -> None:
                  value={"dsn": f"postgres://me:{SECRET}@db/x", "rows": 3}, timestamp=now),
             XCom(dag_id="api_demo", run_id=run_id, task_id="total", map_index=-1, key="api_token",
                  value="plain-looking-value", timestamp=now),
+            XCom(dag_id="api_demo", run_id=run_id, task_id="double", map_index=1, key="long",
+                 value="ab" * 60_000 + "THE-END", timestamp=now),
         ])
         event = AssetEvent(uri=f"s3://views/{run_id}", extra={"rows": 3}, source_dag_id="api_demo",
                            source_run_id="seeded", source_task_id="numbers", source_map_index=-1, timestamp=now)
@@ -53,6 +55,8 @@ def test_xcoms_durations_calendar_and_assets(api: Api) -> None:
         text = html.unescape(xcoms.text)
         assert SECRET not in text and "plain-looking-value" not in text
         assert "postgres://me:***@db/x" in text
+        assert "show all (120007 characters)" in text and "THE-END" not in text
+        assert "THE-END" in viewer.get("/dags/api_demo/xcoms", params={"run_id": run_id, "show_all": 1}).text
         assert viewer.get("/dags/api_demo/xcoms", params={"run_id": "nope"}).status_code == 404
 
         charts = viewer.get("/dags/api_demo/durations", params={"runs": 50}).text

@@ -246,6 +246,8 @@ def test_views_and_admin_pages(cluster: Cluster, page: object) -> None:
     httpx.post(f"{cluster.url}/api/v1/connections", auth=("admin", ADMIN_PASSWORD), timeout=10,
                json={"connection_id": "warehouse", "conn_type": "postgres", "password": SECRET}).raise_for_status()
     (cluster.home.parent / "dags" / "views_dags.py").write_text(VIEWS_DAGS)
+    # A loaded CI machine can take more than Playwright's default 5 s to reload a page.
+    expect.set_options(timeout=20_000)
     p = page
     errors = _watch_errors(p, allowed=("/import",))  # the bad files are refused on purpose
     log_in(p, cluster.url)

@@ -25,7 +25,7 @@ from tandem.limits import check_variable_size
 from tandem.models import Connection, Pool, Variable
 from tandem.models import queries as model_queries
 from tandem.models.variable import get_variable_value
-from tandem.secrets_masker import MASK, SecretsMasker, is_sensitive_name, redact_extra
+from tandem.secrets_masker import MASK, SecretsMasker, connection_extra_dict, is_sensitive_name, redact_extra
 
 ON_EXISTING = ("overwrite", "skip", "fail")
 CONNECTION_FIELDS = ("conn_type", "description", "host", "login", "password", "schema", "port", "extra")
@@ -153,6 +153,14 @@ def _plain(stored: str | None) -> str | None:
         return MASK
 
 
+def _has_mask(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_mask(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_mask(v) for v in value)
+    return value == MASK
+
+
 def export_connections(session: Session, *, reveal: bool) -> dict[str, Any]:
     masker = SecretsMasker()
     out: dict[str, Any] = {}
@@ -206,6 +214,8 @@ def import_connections(session: Session, data: dict[str, Any], on_existing: str 
     existing = {c for c in entries if session.get(Connection, c) is not None}
     problems.extend(f"connection {c!r}: the password is masked (***) and there is no stored one to keep"
                     for c, e in entries.items() if e["password"] == MASK and c not in existing)
+    problems.extend(f"connection {c!r}: extra holds masked values (***) and there is no stored extra to keep"
+                    for c, e in entries.items() if c not in existing and _has_mask(connection_extra_dict(e["extra"])))
     if on_existing == "fail" and existing:
         problems.extend(f"connection {c!r}: already exists" for c in sorted(existing))
     if problems:
