@@ -74,6 +74,8 @@ MATRIX: list[tuple[str, str, str, str, object]] = [
     ("POST", "/api/v1/connections/import", "op", "/api/v1/connections/import", {}),
     ("GET", "/api/v1/pools/export", "viewer", "/api/v1/pools/export", None),
     ("POST", "/api/v1/pools/import", "op", "/api/v1/pools/import", {}),
+    ("GET", "/api/v1/assets", "viewer", "/api/v1/assets", None),
+    ("GET", "/api/v1/assets/events", "viewer", "/api/v1/assets/events?uri=s3://none", None),
     ("GET", "/api/v1/importErrors", "viewer", "/api/v1/importErrors", None),
     ("GET", "/api/v1/importErrors/{import_error_id}", "viewer", "/api/v1/importErrors/999999", None),
     ("GET", "/api/v1/cluster/nodes", "viewer", "/api/v1/cluster/nodes", None),

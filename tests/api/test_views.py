@@ -77,6 +77,12 @@ def test_xcoms_durations_calendar_and_assets(api: Api) -> None:
         assert f"/dags/api_demo/graph?run_id={run_id}" in page
         assert viewer.get("/assets/detail", params={"uri": "s3://nothing"}).status_code == 404
 
+        listed = viewer.get("/api/v1/assets", params={"uri_pattern": run_id}).json()
+        assert listed["total_entries"] == 1 and listed["assets"][0]["producing_dags"] == ["api_demo"]
+        events = viewer.get("/api/v1/assets/events", params={"uri": f"s3://views/{run_id}"}).json()
+        assert events["asset_events"][0]["source_run_id"] == "seeded"
+        assert events["asset_events"][0]["created_dagruns"][0]["dag_run_id"] == run_id
+
 
 def test_admin_pages_search_and_edit_forms_hold_no_secret(api: Api) -> None:
     key, conn_id = "views_token_" + uuid.uuid4().hex[:6], "views_edit_" + uuid.uuid4().hex[:6]

@@ -24,6 +24,7 @@ API_PREFIX = "/api/v1"
 
 def _api_router() -> APIRouter:
     from tandem.api.routes import (
+        assets,
         audit,
         connections,
         dag_runs,
@@ -43,7 +44,7 @@ def _api_router() -> APIRouter:
     # Order matters where paths overlap: ``.../taskInstances/{task_id}/xcomEntries`` must be
     # tried before ``.../taskInstances/{task_id}/{map_index}``.
     for module in (dags, dag_runs, logs, xcoms, task_instances, transfer, variables, connections, pools, misc,
-                   users, audit):
+                   users, audit, assets):
         api.include_router(module.router)
     api.add_api_route("/health", monitor.get_health, methods=["GET"], tags=["Monitoring"],
                       response_model=None, include_in_schema=True)
