@@ -1,4 +1,4 @@
-"""``tandem connections import|export`` and ``tandem pools import|export``: Airflow's JSON files.
+"""``tandem connections|pools|variables import|export``: Airflow's JSON files.
 
 The formats and checks are the API's (:mod:`tandem.api.queries.transfer`): a file with any bad
 entry is refused whole, naming each. Run on a server, the CLI acts as an admin: a connections
@@ -39,7 +39,7 @@ def _read(path: str, what: str) -> dict[str, Any]:
         raise CliError(f"{path}: {e}") from None
 
 
-def _write(path: str, data: dict[str, Any], what: str) -> None:
+def write_file(path: str, data: dict[str, Any], what: str) -> None:
     text = json.dumps(data, indent=2, sort_keys=True) + "\n"
     if path == "-":
         sys.stdout.write(text)
@@ -52,7 +52,7 @@ def _write(path: str, data: dict[str, Any], what: str) -> None:
     click.echo(f"Exported {len(data)} {what} to {path}", err=True)
 
 
-def _import(path: str, what: str, on_existing: str,
+def import_file(path: str, what: str, on_existing: str,
             writer: Callable[[Session, dict[str, Any], str], q.ImportResult]) -> None:
     data = _read(path, what)
     try:
@@ -71,7 +71,7 @@ def _import(path: str, what: str, on_existing: str,
 @secret_errors
 def import_connections(file: str, on_existing: str) -> None:
     """Import connections from a JSON file of conn_id -> fields ('-' reads stdin)."""
-    _import(file, "connections", on_existing, q.import_connections)
+    import_file(file, "connections", on_existing, q.import_connections)
 
 
 @connections.command("export")
@@ -82,7 +82,7 @@ def export_connections(file: str) -> None:
     """Export every connection, passwords in clear, to a JSON file ('-' writes stdout)."""
     with session_scope(engine()) as session:
         data = q.export_connections(session, reveal=True)
-    _write(file, data, "connection(s)")
+    write_file(file, data, "connection(s)")
 
 
 @pools.command("import")
@@ -91,7 +91,7 @@ def export_connections(file: str) -> None:
 @handle_errors
 def import_pools(file: str, on_existing: str) -> None:
     """Import pools from a JSON file of name -> {slots, description} ('-' reads stdin)."""
-    _import(file, "pools", on_existing, q.import_pools)
+    import_file(file, "pools", on_existing, q.import_pools)
 
 
 @pools.command("export")
@@ -101,7 +101,7 @@ def export_pools(file: str) -> None:
     """Export every pool to a JSON file ('-' writes stdout)."""
     with session_scope(engine()) as session:
         data = q.export_pools(session)
-    _write(file, data, "pool(s)")
+    write_file(file, data, "pool(s)")
 
 
 def register(cli: click.Group) -> None:

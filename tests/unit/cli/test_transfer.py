@@ -45,3 +45,15 @@ def test_a_bad_file_is_refused_whole(cli: Cli, engine: Engine, tmp_path: Path) -
     bad.write_text(json.dumps({"good": {"slots": 2, "description": "ok"}}))
     assert cli("pools", "import", str(bad)).code == 0
     assert json.loads(cli("pools", "export", "-").out)["good"] == {"slots": 2, "description": "ok"}
+
+
+def test_variables_import_is_all_or_nothing_and_keeps_descriptions(cli: Cli, engine: Engine, tmp_path: Path) -> None:
+    source = tmp_path / "vars.json"
+    source.write_text(json.dumps({"kept_out": "x", "": "no name"}))
+    refused = cli("variables", "import", str(source))
+    assert refused.code == 1 and "the name must be 1-250 characters" in refused.err
+    assert cli("variables", "get", "kept_out").code == 1
+    source.write_text(json.dumps({"bucket": {"value": "s3://raw", "description": "landing zone"}}))
+    assert cli("variables", "import", str(source)).code == 0
+    assert json.loads(cli("variables", "export", "-").out) == {
+        "bucket": {"value": "s3://raw", "description": "landing zone"}}
