@@ -24,6 +24,7 @@ API_PREFIX = "/api/v1"
 
 def _api_router() -> APIRouter:
     from tandem.api.routes import (
+        assets,
         audit,
         backfills,
         connections,
@@ -36,6 +37,7 @@ def _api_router() -> APIRouter:
         monitor,
         pools,
         task_instances,
+        transfer,
         users,
         variables,
         xcoms,
@@ -44,8 +46,8 @@ def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     # Order matters where paths overlap: ``.../taskInstances/{task_id}/xcomEntries`` must be
     # tried before ``.../taskInstances/{task_id}/{map_index}``.
-    for module in (dags, dag_runs, logs, xcoms, task_instances, variables, connections, pools, misc, users,
-                   audit, dag_bundles, dashboard, backfills):
+    for module in (dags, dag_runs, logs, xcoms, task_instances, transfer, variables, connections, pools, misc,
+                   users, audit, assets, dag_bundles, dashboard, backfills):
         api.include_router(module.router)
     api.add_api_route("/health", monitor.get_health, methods=["GET"], tags=["Monitoring"],
                       response_model=None, include_in_schema=True)

@@ -36,13 +36,14 @@ def _register() -> None:
         roles,
         runs,
         tasks,
+        transfer,
         users,
         variables,
         worker,
     )
 
-    for module in (roles, db, dags, tasks, runs, variables, connections, pools, config_cmd, worker, api_server, users,
-                   cluster, bundles, backfill):
+    for module in (roles, db, dags, tasks, runs, variables, connections, pools, transfer, config_cmd, worker, api_server,
+                   users, cluster, bundles, backfill):
         module.register(cli)
 
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
-from typing import Any
 
 import click
 
@@ -19,20 +16,6 @@ from tandem.models.variable import get_variable_value, set_variable
 
 def _not_found(key: str) -> LookupError:
     return LookupError(f"variable {key!r} not found")
-
-
-def _as_text(value: Any) -> str:
-    """What an imported value is stored as: strings as-is, anything else as JSON text."""
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def _as_exported(text: str) -> Any:
-    """Objects and arrays are exported as JSON so import gives them back; other text stays text."""
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text
-    return value if isinstance(value, dict | list) else text
 
 
 @click.group()
@@ -103,19 +86,6 @@ def delete_var(key: str) -> None:
     click.echo(f"Variable {key} deleted")
 
 
-def _read_json_object(path: str) -> dict[str, Any]:
-    try:
-        with click.open_file(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except OSError as e:
-        raise CliError(f"cannot read {path}: {e.strerror}") from None
-    except ValueError as e:
-        raise CliError(f"{path} is not valid JSON: {e}") from None
-    if not isinstance(data, dict):
-        raise CliError(f"{path} must hold a JSON object of key -> value, not {type(data).__name__}")
-    return data
-
-
 @variables.command("import")
 @click.argument("file", metavar="FILE")
 @click.option("-a", "--action-on-existing-key", type=click.Choice(["overwrite", "fail", "skip"]),
@@ -123,19 +93,14 @@ def _read_json_object(path: str) -> dict[str, Any]:
 @handle_errors
 @secret_errors
 def import_vars(file: str, action_on_existing_key: str) -> None:
-    """Import variables from a JSON object of key -> value ('-' reads stdin)."""
-    data = _read_json_object(file)
-    written = skipped = 0
-    with session_scope(engine()) as session:
-        for key, value in data.items():
-            if action_on_existing_key != "overwrite" and get_variable_value(session, key) is not None:
-                if action_on_existing_key == "fail":
-                    raise ValueError(f"variable {key!r} already exists (nothing was imported)")
-                skipped += 1
-                continue
-            set_variable(session, key, _as_text(value))
-            written += 1
-    click.echo(f"Imported {written} variable(s)" + (f", skipped {skipped} existing" if skipped else ""))
+    """Import variables from a JSON object of key -> value or {value, description} ('-' reads stdin).
+
+    The whole file is checked first: any bad entry and nothing is imported.
+    """
+    from tandem.api.queries.transfer import import_variables
+    from tandem.cli.transfer import import_file
+
+    import_file(file, "variables", action_on_existing_key, import_variables)
 
 
 @variables.command("export")
@@ -143,21 +108,13 @@ def import_vars(file: str, action_on_existing_key: str) -> None:
 @handle_errors
 @secret_errors
 def export_vars(file: str) -> None:
-    """Export all variables, decrypted, to a JSON file ('-' writes stdout)."""
+    """Export all variables, decrypted, to a JSON file readable by its owner only ('-' writes stdout)."""
+    from tandem.api.queries.transfer import export_variables
+    from tandem.cli.transfer import write_file
+
     with session_scope(engine()) as session:
-        data = {v.key: _as_exported(get_variable_value(session, v.key) or "")
-                for v in queries.list_variables(session)}
-    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
-    if file == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        # Readable by the owner only: the file holds decrypted values.
-        with open(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as f:
-            f.write(text)
-    except OSError as e:
-        raise CliError(f"cannot write {file}: {e.strerror}") from None
-    click.echo(f"Exported {len(data)} variable(s) to {file}", err=True)
+        data = export_variables(session, reveal=True)
+    write_file(file, data, "variable(s)")
 
 
 def register(cli: click.Group) -> None:

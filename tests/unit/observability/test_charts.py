@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tandem.api.ui.charts import stacked_bars
+from tandem.api.ui.bar_chart import stacked_bars
 
 
 def test_bars_stack_by_state_and_escape_their_labels() -> None:

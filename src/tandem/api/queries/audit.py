@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -11,11 +13,30 @@ from tandem.models.security import AuditLog
 ORDER = {"at": AuditLog.at, "username": AuditLog.username, "action": AuditLog.action, "via": AuditLog.via}
 
 
-def list_entries(session: Session, p: Page, *, username: str | None = None,
-                 action: str | None = None) -> tuple[list[AuditLog], int]:
+def _about_dag(dag_id: str) -> sa.ColumnElement[bool]:
+    """Entries about one DAG: API/UI writes under ``/dags/<id>``, CLI ``dags``/``tasks`` commands naming it."""
+    return sa.or_(
+        AuditLog.target.endswith(f"/dags/{dag_id}", autoescape=True),
+        AuditLog.target.contains(f"/dags/{dag_id}/", autoescape=True),
+        sa.and_(AuditLog.via == "cli", sa.or_(AuditLog.action.startswith("dags "), AuditLog.action.startswith("tasks ")),
+                AuditLog.target.contains(dag_id, autoescape=True)),
+    )
+
+
+def list_entries(session: Session, p: Page, *, username: str | None = None, action: str | None = None,
+                 dag_id: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None) -> tuple[list[AuditLog], int]:
     query = sa.select(AuditLog)
     if username:
         query = query.where(AuditLog.username == username)
     if action:
-        query = query.where(AuditLog.action.contains(action, autoescape=True))
+        # The action names the route; the target holds the object (a variable's key, a CLI argument).
+        query = query.where(sa.or_(AuditLog.action.contains(action, autoescape=True),
+                                   AuditLog.target.contains(action, autoescape=True)))
+    if dag_id:
+        query = query.where(_about_dag(dag_id))
+    if since is not None:
+        query = query.where(AuditLog.at >= since)
+    if until is not None:
+        query = query.where(AuditLog.at < until)
     return paginate(session, apply_order(query, p.order_by, ORDER, [AuditLog.at.desc(), AuditLog.id.desc()]), p)

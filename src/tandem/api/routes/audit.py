@@ -10,7 +10,7 @@ from tandem.api.auth.roles import RoleName
 from tandem.api.deps import db, require
 from tandem.api.queries import audit as q
 from tandem.api.schemas import responses as r
-from tandem.api.schemas.filters import Page, page
+from tandem.api.schemas.filters import DateFilter, Page, page
 from tandem.models.security import AuditLog
 
 router = APIRouter(tags=["AuditLog"], dependencies=[Depends(require(RoleName.ADMIN))])
@@ -24,7 +24,10 @@ def audit_response(e: AuditLog) -> r.AuditEntry:
 @router.get("/auditLog", response_model=r.AuditCollection)
 def get_audit_log(request: Request, p: Annotated[Page, Depends(page)],
                   username: Annotated[str | None, Query(max_length=256)] = None,
-                  action: Annotated[str | None, Query(max_length=100)] = None) -> r.AuditCollection:
+                  action: Annotated[str | None, Query(max_length=100)] = None,
+                  dag_id: Annotated[str | None, Query(max_length=250)] = None,
+                  since: DateFilter = None, until: DateFilter = None) -> r.AuditCollection:
     with db(request) as session:
-        rows, total = q.list_entries(session, p, username=username, action=action)
+        rows, total = q.list_entries(session, p, username=username, action=action, dag_id=dag_id, since=since,
+                                     until=until)
         return r.AuditCollection(entries=[audit_response(e) for e in rows], total_entries=total)

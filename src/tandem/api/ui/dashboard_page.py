@@ -14,7 +14,7 @@ from tandem.api.dashboard import dashboard_snapshot
 from tandem.api.deps import get_engine, get_settings
 from tandem.api.queries.dashboard import RUN_OUTCOMES, TI_OUTCOMES
 from tandem.api.ui.access import page_for
-from tandem.api.ui.charts import chart_context
+from tandem.api.ui.bar_chart import chart_context
 from tandem.api.ui.render import render
 
 router = APIRouter(include_in_schema=False)

@@ -14,7 +14,16 @@ from tandem.api.deps import db, get_settings
 from tandem.api.queries import cluster as cluster_queries
 from tandem.api.queries import dags as dag_queries
 from tandem.api.schemas.filters import Page
-from tandem.api.ui import admin_pages, backfill_pages, dag_pages, dashboard_page, login, task_pages
+from tandem.api.ui import (
+    admin_pages,
+    asset_pages,
+    backfill_pages,
+    dag_history_pages,
+    dag_pages,
+    dashboard_page,
+    login,
+    task_pages,
+)
 from tandem.api.ui.access import page_for
 from tandem.api.ui.dag_list import sorted_dags
 from tandem.api.ui.grid import ACTIVE_RUN_STATES
@@ -22,7 +31,8 @@ from tandem.api.ui.render import render
 from tandem.models import ImportError_, utcnow
 
 router = APIRouter(include_in_schema=False)
-for _module in (login, dashboard_page, dag_pages, task_pages, admin_pages, backfill_pages):
+for _module in (login, dashboard_page, dag_pages, task_pages, admin_pages, backfill_pages, dag_history_pages,
+                asset_pages):
     router.include_router(_module.router)
 Viewer = Annotated[Identity, Depends(page_for(RoleName.VIEWER))]
 PAGE_SIZE = 50
