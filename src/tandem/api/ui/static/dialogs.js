@@ -155,3 +155,23 @@ document.addEventListener("click", (event) => {
   if (open) { open.close(); }
   openActionDialog(source);
 });
+
+// The grid's details panel asks before it acts (a cancelable "tandem:action" event carrying its
+// target): answer with the same dialog, so the panel offers the same options and preview.
+document.addEventListener("tandem:action", (event) => {
+  const detail = event.detail || {};
+  const target = detail.target;
+  if (!target || !["clear", "success", "failed"].includes(detail.action)) { return; }
+  const attrs = {"data-dag-id": target.dagId, "data-run-id": target.runId};
+  if (target.kind === "task") {
+    attrs["data-ti-dialog"] = detail.action;
+    attrs["data-task-id"] = target.taskId;
+    attrs["data-map-index"] = String(target.mapIndex === undefined ? -1 : target.mapIndex);
+  } else {
+    attrs["data-run-dialog"] = detail.action;
+  }
+  event.preventDefault();
+  const open = document.getElementById("action-dialog");
+  if (open) { open.close(); }
+  openActionDialog(el("span", attrs));
+});
