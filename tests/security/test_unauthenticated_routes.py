@@ -19,6 +19,7 @@ PAGES = ["/dags", "/dags/api_demo/grid", "/dags/api_demo/runs", "/variables", "/
 PAGES += ["/dags/api_demo/grid/data", "/dags/api_demo/graph/states", "/dags/api_demo/runs/seeded/details",
           "/dags/api_demo/runs/seeded/tasks/numbers/details"]
 
+
 def test_every_api_operation_needs_credentials(api: Api) -> None:
     schema = httpx.get(f"{api.url}/api/v1/openapi.json").json()
     with httpx.Client(base_url=api.url) as anonymous:
