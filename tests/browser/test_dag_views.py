@@ -153,8 +153,8 @@ def test_grid_panel_keyboard_and_actions(server: dict[str, str], page: object) -
     if p.evaluate("typeof window.openActionDialog === 'function'"):  # type: ignore[attr-defined]
         # The clear/mark options dialog (dialogs.js) takes the click: confirm once its preview is in
         failed.click()
-        with p.expect_response(lambda r: r.request.method == "PATCH" and "/taskInstances/total" in r.url  # type: ignore[attr-defined]
-                               and '"dry_run":true' not in (r.request.post_data or "").replace(" ", "")) as sent:
+        with p.expect_response(lambda r: r.request.method == "POST" and "/updateTaskInstancesState" in r.url  # type: ignore[attr-defined]
+                               and '"dry_run":false' in (r.request.post_data or "").replace(" ", "")) as sent:
             p.click("#dialog-confirm:enabled")  # type: ignore[attr-defined]
         assert sent.value.status == 200
     else:
