@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -119,7 +118,6 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name:<12} {status:>6} {seconds * 1000:>10.1f} {cpu * 1000:>8.1f} {size:>10,}")
     finally:
         engine.dispose()
-        shutil.rmtree(Path(env["TANDEM_HOME"]).parent, ignore_errors=True)
         if pg_name:
             with sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT").connect() as c:
                 c.exec_driver_sql(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")

@@ -49,20 +49,11 @@ const TandemPanel = (function () {
 
   function actionButton(label, kind, api, method, body, question) {
     // data-url, not data-api: app.js wires every button[data-api] itself, which would act twice.
-    // data-ti-dialog / data-run-dialog (with the ids) are what the clear/mark dialogs of
-    // dialogs.js open on; without that script, act() below asks with confirm().
-    const t = current || {};
-    const dialog = t.kind === "task" ? {"data-ti-dialog": kind, "data-task-id": t.taskId, "data-map-index": String(t.mapIndex)}
-      : {"data-run-dialog": kind};
     return el("button", {type: "button", class: "panel-action", "data-action": kind, "data-url": api,
-      "data-method": method, "data-body": JSON.stringify(body), "data-confirm": question,
-      "data-dag-id": t.dagId, "data-run-id": t.runId, ...dialog}, label);
+      "data-method": method, "data-body": JSON.stringify(body), "data-confirm": question}, label);
   }
 
   async function act(button) {
-    if (typeof window.openActionDialog === "function" && (button.dataset.tiDialog || button.dataset.runDialog)) {
-      return;  // the options dialog (dialogs.js) handles this click from the document
-    }
     const detail = {action: button.dataset.action, api: button.dataset.url, method: button.dataset.method,
       body: JSON.parse(button.dataset.body), confirm: button.dataset.confirm, target: current, done: refresh};
     const clear = button.dataset.action === "clear" && current && current.kind === "task";
