@@ -36,7 +36,7 @@ def test_pages_redirect_to_login_and_login_works(api: Api) -> None:
         assert response.status_code == 303 and response.headers["location"] == "/login?next=%2Fdags%2Fapi_demo%2Fgrid"
     with login(api, "viewer", PASSWORD.format(role="viewer"), "/dags/api_demo/grid") as client:
         page = client.get("/dags/api_demo/grid")
-        assert page.status_code == 200 and 'id="grid"' in page.text
+        assert page.status_code == 200 and 'id="grid-data"' in page.text  # grid.js draws it
         cookie = client.cookies.get("tandem_session")
         assert cookie
         assert client.get("/api/v1/users/me").json()["username"] == "viewer"

@@ -15,6 +15,10 @@ from tests.api.server import Api
 PAGES = ["/", "/dags", "/dags/api_demo/grid", "/dags/api_demo/runs", "/variables", "/connections", "/users", "/cluster",
          "/my-tokens", "/audit-log", "/dags/api_demo/runs/seeded/tasks/numbers", "/import-errors"]
 
+# The JSON the grid, graph and details panel fetch is behind the same login.
+PAGES += ["/dags/api_demo/grid/data", "/dags/api_demo/graph/states", "/dags/api_demo/runs/seeded/details",
+          "/dags/api_demo/runs/seeded/tasks/numbers/details"]
+
 
 def test_every_api_operation_needs_credentials(api: Api) -> None:
     schema = httpx.get(f"{api.url}/api/v1/openapi.json").json()
