@@ -83,6 +83,8 @@ MATRIX: list[tuple[str, str, str, str, object]] = [
     ("GET", "/api/v1/importErrors", "viewer", "/api/v1/importErrors", None),
     ("GET", "/api/v1/importErrors/{import_error_id}", "viewer", "/api/v1/importErrors/999999", None),
     ("GET", "/api/v1/cluster/nodes", "viewer", "/api/v1/cluster/nodes", None),
+    ("GET", "/api/v1/cluster/dashboard", "viewer", "/api/v1/cluster/dashboard", None),
+    ("GET", "/api/v1/cluster/metrics-targets", "viewer", "/api/v1/cluster/metrics-targets", None),
     ("GET", "/api/v1/version", "viewer", "/api/v1/version", None),
     ("GET", "/api/v1/users/me", "viewer", "/api/v1/users/me", None),
     ("GET", "/api/v1/users", "admin", "/api/v1/users", None),

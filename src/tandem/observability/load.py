@@ -7,18 +7,20 @@ passes per second over the last minute.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Engine
 
 from tandem.observability import instruments
 
 if TYPE_CHECKING:
     from tandem.executors.base import BaseExecutor
 
+log = logging.getLogger(__name__)
 WINDOW = 60.0
 
 #: The last load this process wrote (its metrics endpoint exports it as gauges).
@@ -43,19 +45,34 @@ class PassRate:
 
 
 _rate = PassRate()
+_failing: list[Exception] = []
 
 
-def scheduler_load(session: Session, node_id: str, executor: BaseExecutor) -> dict[str, Any]:
-    """The load of a scheduler: one aggregate query on an indexed column, then the executor's slots."""
+def scheduler_load(engine: Engine, node_id: str, executor: BaseExecutor) -> dict[str, Any] | None:
+    """The load of a scheduler: one aggregate query on an indexed column, then the executor's slots.
+
+    In a transaction of its own, and None when it fails (logged): the heartbeat it rides on
+    must go out whatever happens here, or the node would be declared dead for want of a figure.
+    """
+    from tandem.db.session import session_scope
     from tandem.models import TaskInstance
 
-    counts = dict(session.execute(
-        sa.select(TaskInstance.state, sa.func.count())
-        .where(TaskInstance.queued_by == node_id, TaskInstance.state.in_(("queued", "running")))
-        .group_by(TaskInstance.state)
-    ).all())
+    try:
+        with session_scope(engine) as session:
+            counts = dict(session.execute(
+                sa.select(TaskInstance.state, sa.func.count())
+                .where(TaskInstance.queued_by == node_id, TaskInstance.state.in_(("queued", "running")))
+                .group_by(TaskInstance.state)
+            ).all())
+        open_slots = int(executor.open_slots())
+    except Exception as e:  # noqa: BLE001 - see above
+        # Once per streak: while the DB is away, every beat would say so again.
+        log.log(logging.DEBUG if _failing else logging.WARNING, "could not measure this scheduler's load: %s", e)
+        _failing.append(e)
+        return None
+    _failing.clear()
     load = {"running": int(counts.get("running", 0)), "queued": int(counts.get("queued", 0)),
-            "open_slots": int(executor.open_slots()), "passes_per_s": round(_rate.sample(), 2)}
+            "open_slots": open_slots, "passes_per_s": round(_rate.sample(), 2)}
     latest.update(load)
     return load
 

@@ -139,8 +139,9 @@ class Scheduler:
         cfg = self.settings.scheduler
         mono = time.monotonic()
         if mono - self._last_heartbeat >= cfg.heartbeat_interval:
+            load = scheduler_load(self.engine, self.node_id, self.executor)
             with session_scope(self.engine) as session:
-                alive = heartbeat_node(session, self.node_id, load=scheduler_load(session, self.node_id, self.executor))
+                alive = heartbeat_node(session, self.node_id, load=load)
             instruments.scheduler_heartbeat()
             self._last_heartbeat = mono
             if not alive:
