@@ -116,8 +116,11 @@ class DagFileProcessor:
 
     @property
     def lease_seconds(self) -> float:
-        # Longer than a batch of parses can take, so a live holder never loses its bundle.
-        return self.settings.core.dag_file_processor_timeout * 2 + self.settings.scheduler.node_timeout
+        # As long as a node may stay silent before peers adopt its work. The lease is renewed
+        # after every round of ``parallelism`` files; a round slower than this (files close to
+        # their import timeout) may let a peer take the bundle: both then parse it for a while,
+        # which costs work but not correctness (stores converge), and the slower one stands down.
+        return self.settings.scheduler.node_timeout
 
     def run_once(self, now: datetime) -> ParseStats:
         """One pass at time ``now`` over every bundle whose lease this processor holds or gets."""
@@ -170,7 +173,7 @@ class DagFileProcessor:
         files = self._files[bundle.name]
         due = self._due_files(files, now)
         ref = BundleRef(bundle.name, snapshot.version, bundle.root)
-        batch = max(1, self.parallelism) * 4
+        batch = max(1, self.parallelism)
         for start in range(0, len(due), batch):
             if start and not self._renew(bundle):
                 log.warning("lost the lease of bundle %r while parsing it; a peer carries on", bundle.name)
