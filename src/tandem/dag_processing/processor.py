@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tandem.config import Settings, get_settings
-from tandem.dag_processing.bundles.base import BaseDagBundle, Snapshot
+from tandem.dag_processing.bundles.base import BaseDagBundle, BundleError, Snapshot
 from tandem.dag_processing.bundles.lease import release_lease, take_lease
 from tandem.dag_processing.bundles.loader import load_bundles
 from tandem.dag_processing.bundles.storage import store_snapshot
@@ -129,7 +129,9 @@ class DagFileProcessor:
         for bundle in self.bundles:
             try:
                 self._process(bundle, now, stats)
-            except Exception:  # one bundle's fault (a fetch, a full disk) stays that bundle's
+            except BundleError as e:  # a fetch that failed, a file changing under us: said, retried
+                log.error("%s; retried next pass", e)
+            except Exception:  # one bundle's fault (a full disk, a DB error) stays that bundle's
                 log.exception("DAG bundle %r could not be processed", bundle.name)
         if stats.bundles and time.monotonic() >= self._gc_at:
             self._gc_at = time.monotonic() + GC_INTERVAL
