@@ -140,15 +140,12 @@ class DagFileProcessor:
         return stats
 
     def _collect_garbage(self) -> None:
-        from tandem.dag_processing.bundles.cache import prune
-        from tandem.dag_processing.bundles.gc import collect_garbage, stored_versions
+        from tandem.dag_processing.bundles.gc import collect_garbage, prune_local_cache
 
         try:
             with session_scope(self.engine) as session:
                 gc = collect_garbage(session, utcnow(), self.settings.dag_processor.version_retention)
-            with session_scope(self.engine) as session:
-                kept = stored_versions(session)
-            prune(self.settings.bundle_cache_folder, kept)
+            prune_local_cache(self.settings.bundle_cache_folder, self.engine)
         except Exception:  # collecting can wait for the next interval; parsing must go on
             log.exception("bundle garbage collection failed")
             return
