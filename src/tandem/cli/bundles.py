@@ -48,18 +48,15 @@ def list_versions(name: str, output: str) -> None:
 @handle_errors
 def collect() -> None:
     """Delete versions no unfinished run needs (older than version_retention) and prune this node's cache."""
-    from tandem.dag_processing.bundles.cache import prune
-    from tandem.dag_processing.bundles.gc import collect_garbage, stored_versions
+    from tandem.dag_processing.bundles.gc import collect_garbage, prune_local_cache
     from tandem.models import utcnow
 
-    cfg = settings()
-    with session_scope(engine()) as session:
+    cfg, eng = settings(), engine()
+    with session_scope(eng) as session:
         stats = collect_garbage(session, utcnow(), cfg.dag_processor.version_retention)
-    with session_scope(engine()) as session:
-        kept = stored_versions(session)
-    removed = prune(cfg.bundle_cache_folder, kept)
+    removed = prune_local_cache(cfg.bundle_cache_folder, eng)
     click.echo(f"Deleted {stats.versions} version(s) and {stats.contents} file content(s); "
-               f"pruned {len(removed)} cached version folder(s)")
+               f"pruned {removed} cached version folder(s)")
 
 
 def register(cli: click.Group) -> None:

@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tandem.config import Settings, get_settings
-from tandem.dag_processing.bundles.base import BaseDagBundle, Snapshot
+from tandem.dag_processing.bundles.base import BaseDagBundle, BundleError, Snapshot
 from tandem.dag_processing.bundles.lease import release_lease, take_lease
 from tandem.dag_processing.bundles.loader import load_bundles
 from tandem.dag_processing.bundles.storage import store_snapshot
@@ -117,8 +117,11 @@ class DagFileProcessor:
 
     @property
     def lease_seconds(self) -> float:
-        # Longer than a batch of parses can take, so a live holder never loses its bundle.
-        return self.settings.core.dag_file_processor_timeout * 2 + self.settings.scheduler.node_timeout
+        # As long as a node may stay silent before peers adopt its work. The lease is renewed
+        # after every round of ``parallelism`` files; a round slower than this (files close to
+        # their import timeout) may let a peer take the bundle: both then parse it for a while,
+        # which costs work but not correctness (stores converge), and the slower one stands down.
+        return self.settings.scheduler.node_timeout
 
     def run_once(self, now: datetime) -> ParseStats:
         """One pass at time ``now`` over every bundle whose lease this processor holds or gets."""
@@ -127,7 +130,9 @@ class DagFileProcessor:
         for bundle in self.bundles:
             try:
                 self._process(bundle, now, stats)
-            except Exception:  # one bundle's fault (a fetch, a full disk) stays that bundle's
+            except BundleError as e:  # a fetch that failed, a file changing under us: said, retried
+                log.error("%s; retried next pass", e)
+            except Exception:  # one bundle's fault (a full disk, a DB error) stays that bundle's
                 log.exception("DAG bundle %r could not be processed", bundle.name)
         if stats.bundles and time.monotonic() >= self._gc_at:
             self._gc_at = time.monotonic() + GC_INTERVAL
@@ -137,15 +142,12 @@ class DagFileProcessor:
         return stats
 
     def _collect_garbage(self) -> None:
-        from tandem.dag_processing.bundles.cache import prune
-        from tandem.dag_processing.bundles.gc import collect_garbage, stored_versions
+        from tandem.dag_processing.bundles.gc import collect_garbage, prune_local_cache
 
         try:
             with session_scope(self.engine) as session:
                 gc = collect_garbage(session, utcnow(), self.settings.dag_processor.version_retention)
-            with session_scope(self.engine) as session:
-                kept = stored_versions(session)
-            prune(self.settings.bundle_cache_folder, kept)
+            prune_local_cache(self.settings.bundle_cache_folder, self.engine)
         except Exception:  # collecting can wait for the next interval; parsing must go on
             log.exception("bundle garbage collection failed")
             return
@@ -172,7 +174,7 @@ class DagFileProcessor:
         files = self._files[bundle.name]
         due = self._due_files(files, now)
         ref = BundleRef(bundle.name, snapshot.version, bundle.root)
-        batch = max(1, self.parallelism) * 4
+        batch = max(1, self.parallelism)
         for start in range(0, len(due), batch):
             if start and not self._renew(bundle):
                 log.warning("lost the lease of bundle %r while parsing it; a peer carries on", bundle.name)

@@ -94,6 +94,7 @@ def run_task_instance(engine: Engine, settings: Settings, key: TiKey) -> str | N
     task = next(t for t in data["tasks"] if t["task_id"] == key.task_id)
     workload = Workload(dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id, map_index=key.map_index,
                         try_number=try_number + 1, fileloc=data["fileloc"],
+                        bundle_name=data.get("bundle_name", ""), relative_fileloc=data.get("relative_fileloc", ""),
                         execution_timeout=task.get("execution_timeout"))
     try:
         final = run_workload(workload, node_id=node_id, redirect_output=False, settings=settings)

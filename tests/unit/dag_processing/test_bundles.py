@@ -164,3 +164,25 @@ def test_bundle_config_errors_name_the_entry(engine: Engine) -> None:
     settings.dag_processor.dag_bundle_config_list = [BundleConfig(name="g", classpath="git", kwargs={"bad": 1})]
     with pytest.raises(BundleError, match="bundle 'g'"):
         load_bundles(settings)
+
+
+def test_a_dead_processors_bundle_moves_to_a_peer(harness: Harness, dags_folder: Path) -> None:
+    from tandem.dag_processing.processor import DagFileProcessor
+    from tandem.models import DagBundle
+
+    # Given a processor holding the bundle (it parsed it), and a peer
+    _write(dags_folder, "v1")
+    holder, peer = DagFileProcessor(harness.settings, harness.engine), DagFileProcessor(harness.settings, harness.engine)
+    assert holder.run_once(utcnow()).parsed == 1
+    assert (peer.run_once(utcnow()).bundles_elsewhere, peer.run_once(utcnow()).parsed) == (1, 0)
+
+    # When the holder dies (its lease runs out), Then the peer takes the bundle and parses it afresh
+    with session_scope(harness.engine) as session:
+        session.execute(sa.update(DagBundle).values(lease_until=utcnow() - timedelta(seconds=1)))
+    stats = peer.run_once(utcnow())
+    assert (stats.bundles, stats.parsed, stats.dags) == (1, 1, 1)
+    assert holder.run_once(utcnow()).bundles_elsewhere == 1
+
+    # And a processor that stops cleanly hands its bundles over at once
+    peer.release()
+    assert holder.run_once(utcnow()).bundles == 1

@@ -89,3 +89,17 @@ def test_processor_parses_the_tracked_commit(repo: Path, settings: Settings, eng
         assert session.get(DagBundle, "repo").latest_version == second  # type: ignore[union-attr]
         rows = session.execute(sa.select(DagModel.dag_id, DagModel.bundle_version)).all()
     assert sorted(rows) == [("from_git", second), ("second", second)]
+
+
+def test_an_unreachable_repository_does_not_stop_other_bundles(
+    tmp_path: Path, dags_folder: Path, settings: Settings, engine: Engine
+) -> None:
+    (dags_folder / "local.py").write_text(DAG_FILE.format(dag_id="local_dag"))
+    settings.dag_processor.dag_bundle_config_list = [
+        BundleConfig(name="gone", classpath="git", kwargs={"repo_url": str(tmp_path / "missing")}),
+        BundleConfig(name="here", classpath="local", kwargs={"path": str(dags_folder)}),
+    ]
+    stats = parse_all(settings, engine)
+    assert (stats.bundles, stats.dags) == (2, 1)
+    with session_scope(engine) as session:
+        assert session.get(DagModel, "local_dag").bundle_name == "here"  # type: ignore[union-attr]

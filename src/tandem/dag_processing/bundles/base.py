@@ -83,7 +83,7 @@ def walk_files(folder: Path) -> list[str]:
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
         here = Path(root)
         for name in sorted(files):
-            if name.startswith(".") and name != ".tandemignore" or name.endswith((".pyc", ".pyo")):
+            if (name.startswith(".") and name != ".tandemignore") or name.endswith((".pyc", ".pyo")):
                 continue
             path = here / name
             if path.is_file():

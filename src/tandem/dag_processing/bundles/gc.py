@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from tandem.dag_processing.bundles.storage import lock_contents
@@ -77,3 +79,13 @@ def stored_versions(session: Session) -> dict[str, set[str]]:
     for name, version in session.execute(sa.select(DagBundleVersion.bundle_name, DagBundleVersion.version)):
         kept.setdefault(name, set()).add(version)
     return kept
+
+
+def prune_local_cache(cache_root: Path, engine: Engine | None = None) -> int:
+    """Remove this node's cached versions that are no longer stored; the number removed."""
+    from tandem.dag_processing.bundles.cache import prune
+    from tandem.db.session import session_scope
+
+    with session_scope(engine) as session:
+        kept = stored_versions(session)
+    return len(prune(cache_root, kept))

@@ -136,6 +136,7 @@ def _on_worker_init(sender: Any, **_: Any) -> None:
     runtime.heartbeat = NodeHeartbeat(runtime, settings)
     runtime.heartbeat.start()
     _runtime = runtime
+    _prune_bundle_cache(settings)
     log.info(
         "worker node %s (%s) consuming %s, log server %s",
         runtime.node_id,
@@ -143,6 +144,19 @@ def _on_worker_init(sender: Any, **_: Any) -> None:
         ", ".join(queues),
         log_server.url,
     )
+
+
+def _prune_bundle_cache(settings: Settings) -> None:
+    """Drop cached bundle versions collected while this worker was away (best effort)."""
+    from tandem.dag_processing.bundles.gc import prune_local_cache
+
+    try:
+        removed = prune_local_cache(settings.bundle_cache_folder)
+    except Exception as e:  # noqa: BLE001 - a cache left as it was costs disk, never a try
+        log.warning("could not prune the bundle cache %s: %s", settings.bundle_cache_folder, e)
+        return
+    if removed:
+        log.info("pruned %d cached bundle version(s) no longer stored", removed)
 
 
 def _on_process_init(**_: Any) -> None:
