@@ -37,7 +37,7 @@ def measure(pods: int, batch: int, validate: bool, folder: Path) -> tuple[float,
                                         "worker_pods_creation_batch_size": batch})
         stop = threading.Event()
         launcher = PodLauncher(core_api(settings), settings, load_template(settings), "bench-node",
-                               lambda event: print("unexpected:", event), stop)
+                               lambda event: stop.is_set() or print("unexpected:", event), stop)
         workloads = [Workload("bench", f"run_{i // 10}", f"task_{i % 10}", -1, 1, queued_by="bench-node")
                      for i in range(pods)]
         launcher.start()
