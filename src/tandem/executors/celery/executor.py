@@ -86,10 +86,11 @@ class CeleryExecutor(BaseExecutor):
         return self._parallelism - int(busy)
 
     def submit(self, workloads: Sequence[Workload]) -> None:
-        from tandem.executors.celery.app import TASK_NAME
+        from tandem.executors.celery.app import TASK_NAME, message_priority
 
         assert self._app is not None and self._settings is not None, "CeleryExecutor.start() first"
         default_queue = self._settings.celery.default_queue
+        broker_url = self._settings.celery.broker_url
         for workload in workloads:
             if time.monotonic() < self._broker_down_until:
                 self._lost.append(Event(workload, "lost", "the Celery broker is unreachable"))
@@ -99,6 +100,8 @@ class CeleryExecutor(BaseExecutor):
                     TASK_NAME,
                     args=[workload.to_dict()],
                     queue=workload.queue or default_queue,
+                    # A worker's free slot takes the most important try waiting, not the oldest.
+                    priority=message_priority(workload.priority_weight, broker_url),
                     retry=True,
                     retry_policy=SEND_RETRY,
                     # Shown by Flower and `celery inspect` instead of the generic task name.
