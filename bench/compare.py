@@ -88,7 +88,7 @@ class Bench:
         quick = args.quick
         self.fanouts = [200, 1000] if quick else [200, 1000, 5000]
         self.mapped = [1000] if quick else [10000]
-        self.many = 200 if quick else 1000
+        self.many = args.many or (200 if quick else 1000)
         self.systems = ["tandem"] + (["airflow"] if args.airflow_venv else [])
 
     def dags(self, system: str, kind: str) -> Path:
@@ -219,6 +219,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--parallelism", type=int, default=16, help="core.parallelism of both")
     parser.add_argument("--concurrency", type=int, default=4, help="Celery worker concurrency of both")
+    parser.add_argument("--many", type=int, default=0, help="DAG files of the many-DAGs shape (default 1,000)")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"sections, of {','.join(SECTIONS)}")
     args = parser.parse_args()
     if args.airflow_venv and not (Path(args.airflow_venv) / "bin" / "airflow").exists():
