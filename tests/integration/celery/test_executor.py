@@ -126,3 +126,32 @@ def test_open_slots_count_this_schedulers_unfinished_tries(executor: CeleryExecu
                 )
             )
     assert executor.open_slots() == 10 - 2
+
+
+@pytest.mark.parametrize("isolated_broker", ["redis"], indirect=True)
+def test_open_slots_follow_sends_and_notices_between_counts(
+    executor: CeleryExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tandem.executors.celery import executor as module
+    from tandem.executors.celery.events import publish_event
+    from tandem.executors.workload import Event
+
+    monkeypatch.setattr(module, "SLOTS_RECOUNT", 3600.0)  # no recount from the DB during the test
+
+    # Given a scheduler with nothing in flight (counted in the DB)
+    assert executor.open_slots() == 10
+
+    # When it sends three tries, and hears that one of them and a peer's try finished
+    mine = [Workload("d", "r", f"t{i}", -1, 1, queued_by="scheduler-1") for i in range(3)]
+    executor.submit(mine)
+    assert executor.open_slots() == 7
+    assert executor._app is not None
+    publish_event(executor._app, Event(mine[0], "finished", "success"))
+    publish_event(executor._app, Event(Workload("d", "r", "x", -1, 1, queued_by="scheduler-2"), "finished"))
+    deadline = time.monotonic() + 10
+    heard = 0
+    while heard < 2 and time.monotonic() < deadline:
+        heard += len(executor.poll(1.0))
+
+    # Then only its own finished try gives a slot back
+    assert heard == 2 and executor.open_slots() == 8

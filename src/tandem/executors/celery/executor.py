@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 SEND_RETRY = {"max_retries": 2, "interval_start": 0.0, "interval_step": 0.5, "interval_max": 1.0}
 #: After a failed send, later workloads are reported lost without trying for this many seconds.
 BROKER_DOWN_PAUSE = 2.0
+#: The DB count behind ``open_slots`` is taken again after this many seconds; in between it is
+#: kept up to date from what was sent and what finished.
+SLOTS_RECOUNT = 1.0
 
 
 class CeleryExecutor(BaseExecutor):
@@ -52,6 +55,8 @@ class CeleryExecutor(BaseExecutor):
         self._parallelism = 0
         self._lost: list[Event] = []
         self._broker_down_until = 0.0
+        self._busy = 0
+        self._counted_at: float | None = None
 
     def start(self, start: ExecutorStart) -> None:
         from tandem.executors.celery.app import create_app
@@ -69,7 +74,19 @@ class CeleryExecutor(BaseExecutor):
         self._listener.wait(0.0)
 
     def open_slots(self) -> int:
-        """``parallelism`` minus this scheduler's tries still queued or running (per the DB)."""
+        """``parallelism`` minus this scheduler's tries still queued or running.
+
+        Counted in the DB at most every SLOTS_RECOUNT seconds, and in between from what this
+        scheduler sent and what it heard finish: a count per pass was one more transaction (and
+        connection checkout) on every pass. The estimate only paces sending; a wrong one is
+        corrected by the next count.
+        """
+        now = time.monotonic()
+        if self._counted_at is None or now - self._counted_at >= SLOTS_RECOUNT:
+            self._busy, self._counted_at = self._count_busy(), now
+        return self._parallelism - self._busy
+
+    def _count_busy(self) -> int:
         from tandem.db.session import session_scope
         from tandem.models import TaskInstance
         from tandem.state import TaskInstanceState
@@ -83,7 +100,7 @@ class CeleryExecutor(BaseExecutor):
                     TaskInstance.state.in_([TaskInstanceState.QUEUED.value, TaskInstanceState.RUNNING.value]),
                 )
             ).scalar_one()
-        return self._parallelism - int(busy)
+        return int(busy)
 
     def submit(self, workloads: Sequence[Workload]) -> None:
         from tandem.executors.celery.app import TASK_NAME, message_priority
@@ -91,6 +108,7 @@ class CeleryExecutor(BaseExecutor):
         assert self._app is not None and self._settings is not None, "CeleryExecutor.start() first"
         default_queue = self._settings.celery.default_queue
         broker_url = self._settings.celery.broker_url
+        self._busy += len(workloads)  # a workload reported lost is given back by poll()
         for workload in workloads:
             if time.monotonic() < self._broker_down_until:
                 self._lost.append(Event(workload, "lost", "the Celery broker is unreachable"))
@@ -116,6 +134,9 @@ class CeleryExecutor(BaseExecutor):
         assert self._listener is not None, "CeleryExecutor.start() first"
         events, self._lost = self._lost, []
         events.extend(self._listener.wait(0.0 if events else timeout))
+        # Every scheduler hears every worker's notices: only ours free one of our slots.
+        ours = sum(1 for e in events if e.kind in ("finished", "lost") and e.workload.queued_by == self._node_id)
+        self._busy = max(self._busy - ours, 0)
         return events
 
     def shutdown(self, wait: bool = True) -> None:
