@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from tandem.executors.base import BaseExecutor, ExecutorStart
+from tandem.executors.celery.tasks import NOT_CLAIMED
 from tandem.executors.workload import Event, Workload
 
 if TYPE_CHECKING:
@@ -134,8 +135,10 @@ class CeleryExecutor(BaseExecutor):
         assert self._listener is not None, "CeleryExecutor.start() first"
         events, self._lost = self._lost, []
         events.extend(self._listener.wait(0.0 if events else timeout))
-        # Every scheduler hears every worker's notices: only ours free one of our slots.
-        ours = sum(1 for e in events if e.kind in ("finished", "lost") and e.workload.queued_by == self._node_id)
+        # Every scheduler hears every worker's notices: only ours free one of our slots, and not
+        # a duplicate delivery's (the try it lost to still holds the slot).
+        ours = sum(1 for e in events if e.kind in ("finished", "lost") and e.detail != NOT_CLAIMED
+                   and e.workload.queued_by == self._node_id)
         self._busy = max(self._busy - ours, 0)
         return events
 
