@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
 import sqlalchemy as sa
 
 HERE = Path(__file__).resolve().parent
@@ -152,6 +153,15 @@ class Cluster:
             r=run_id,
         )
 
+    def commits(self) -> int:
+        """Transactions committed in this database so far (all roles, the bench's own queries too)."""
+        # Backends report their counts at most once a second.
+        time.sleep(1.5)
+        with self.engine.connect() as c:
+            c.exec_driver_sql("SELECT pg_stat_clear_snapshot()")
+            return int(c.exec_driver_sql(
+                "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()").scalar_one())
+
     def stop(self) -> None:
         for proc in self.procs:
             if proc.poll() is None:
@@ -178,6 +188,29 @@ class Cluster:
             if keys:
                 client.delete(*keys)
             client.close()
+
+
+def tree_cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of the processes and all their descendants, reaped ones included.
+
+    CPU time is the figure a busy machine does not blur: wall-clock times stretch with the
+    load, the work done per task does not.
+    """
+    total = 0.0
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+        for proc in procs:
+            try:
+                t = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            # A live process counts its own time; a reaped one is in its parent's children_* times.
+            total += t.user + t.system + t.children_user + t.children_system
+    return total
 
 
 def chain_figures(tis: list[Any]) -> dict[str, Any]:
@@ -219,7 +252,18 @@ def bench(executor: str, broker: str | None, args: argparse.Namespace) -> dict[s
         c.wait("select dag_id from serialized_dag where dag_id='bench_chain'", "DAG parsing")
         c.run("bench_chain")  # warm-up: pool processes import the DAG file once
         chains = [chain_figures(c.run("bench_chain")) for _ in range(args.repeats)]
-        fanouts = [fanout_figures(c.run("bench_fanout")) for _ in range(args.repeats)]
+        fanouts = []
+        scheduler, runners = [c.procs[0].pid], [p.pid for p in c.procs[1:]] or [c.procs[0].pid]
+        for _ in range(args.repeats):
+            commits = c.commits()
+            before = tree_cpu_seconds(scheduler), tree_cpu_seconds(runners)
+            figures = fanout_figures(c.run("bench_fanout"))
+            after = tree_cpu_seconds(scheduler), tree_cpu_seconds(runners)
+            figures["db_commits_per_task"] = round((c.commits() - commits) / figures["tasks"], 2)
+            # With the local executor the tries run in the scheduler's tree: one figure for both.
+            figures["scheduler_cpu_ms_per_task"] = round(1000 * (after[0] - before[0]) / figures["tasks"], 2)
+            figures["runner_cpu_ms_per_task"] = round(1000 * (after[1] - before[1]) / figures["tasks"], 2)
+            fanouts.append(figures)
         return {"config": c.name, "chain": chains, "fanout": fanouts}
     finally:
         c.stop()
@@ -247,6 +291,9 @@ def print_table(results: dict[str, Any]) -> None:
         ("chain wall s (30 tasks)", lambda r: med(r["chain"], "wall_s"), AIRFLOW["chain_wall_s"]),
         ("fan-out tasks/s (201 tasks)", lambda r: med(r["fanout"], "tasks_per_s"), AIRFLOW["tasks_per_s"]),
         ("fan-out wall s", lambda r: med(r["fanout"], "wall_s"), 75.4),
+        ("fan-out scheduler CPU ms per task", lambda r: med(r["fanout"], "scheduler_cpu_ms_per_task"), None),
+        ("fan-out worker CPU ms per task", lambda r: med(r["fanout"], "runner_cpu_ms_per_task"), None),
+        ("fan-out DB commits per task", lambda r: med(r["fanout"], "db_commits_per_task"), None),
     ]
     for name, fn, airflow in lines:
         print(

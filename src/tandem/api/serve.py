@@ -35,12 +35,14 @@ def serve(settings: Settings, *, log_level: str | None = None) -> None:
                 **_options(settings, log_level))
 
 
-def start_in_thread(settings: Settings, *, log_level: str | None = None) -> tuple[uvicorn.Server, threading.Thread]:
+def start_in_thread(settings: Settings, *, log_level: str | None = None,
+                    server: uvicorn.Server | None = None) -> tuple[uvicorn.Server, threading.Thread]:
     """Start serving in a daemon thread; stop with ``server.should_exit = True`` then ``thread.join()``.
 
-    uvicorn installs no signal handlers off the main thread, so the caller keeps its own.
+    ``server`` is one built earlier by ``build_server``. uvicorn installs no signal handlers off
+    the main thread, so the caller keeps its own.
     """
-    server = build_server(settings, log_level=log_level)
+    server = server or build_server(settings, log_level=log_level)
     thread = threading.Thread(target=server.run, name="tandem-api-server", daemon=True)
     thread.start()
     return server, thread

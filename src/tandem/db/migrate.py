@@ -8,14 +8,12 @@ A node runs only against the schema its code was written for (``check_schema_cur
 from __future__ import annotations
 
 import logging
+import re
+from functools import cache
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from tandem import __version__
@@ -24,6 +22,9 @@ from tandem.db.dialects import BaseDialect, dialect_for
 from tandem.models import DEFAULT_POOL, Lock, Pool
 from tandem.models.base import Base
 from tandem.models.pool import DEFAULT_POOL_SLOTS
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,10 @@ class SchemaNotCurrent(Exception):
 
 
 def _config() -> Config:
+    # Alembic is imported only to migrate or explain: every node's start checks the schema,
+    # and importing alembic would cost it more than the check itself.
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
@@ -47,20 +52,61 @@ def _dialect(engine: Engine) -> BaseDialect:
 
 
 def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
 def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
     return {script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()}
 
 
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*=\s*['\"]?([^'\"\s]+)['\"]?\s*$", re.MULTILINE)
+
+
+@cache
+def scripted_head() -> str | None:
+    """The head revision read from the migration files' ``revision``/``down_revision`` lines.
+
+    What ``head_revision`` answers, without importing alembic; a test keeps the two equal.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for name, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8")):
+            (revisions if name == "revision" else parents).add(value)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def _stored_revision(engine: Engine) -> str | None:
+    """The database's revision read directly; None when there is no version table (yet)."""
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+    except sa.exc.ProgrammingError:  # no such table (SQLite raises OperationalError: see below)
+        return None
+    except sa.exc.OperationalError as e:
+        if "no such table" in str(e):
+            return None
+        raise
+    return rows[0] if len(rows) == 1 else None
+
+
 def _run_locked(engine: Engine, settings: Settings | None, target: str, *, downgrade: bool = False) -> str | None:
     """Upgrade or downgrade to ``target`` under the migration lock; the revision found before."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     settings = settings or get_settings()
     dialect = _dialect(engine)
     cfg = _config()
@@ -115,6 +161,9 @@ def check_schema_current(engine: Engine) -> None:
     An empty single-node database (SQLite) is migrated instead: no other node can be migrating
     it, and ``tandem standalone`` on a fresh home works at once.
     """
+    head = scripted_head()
+    if head is not None and _stored_revision(engine) == head:
+        return
     problem = schema_problem(engine)
     if problem is None:
         return
@@ -139,6 +188,8 @@ def reset(engine: Engine) -> None:
 
 def revision(engine: Engine, message: str) -> None:
     """Autogenerate a new migration from the models (developer tool)."""
+    from alembic import command
+
     cfg = _config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

@@ -49,17 +49,34 @@ class _Retry:
 
 
 def warm_up() -> None:
-    """Import what every try needs, once, so forked children start with it loaded."""
+    """Import what every try needs, once, so forked children start with it loaded.
+
+    Whatever a child imports, every child imports again (pendulum alone costs tens of
+    milliseconds per try): the list follows the imports of ``execute._prepare`` and
+    ``sdk.context.build_context``.
+    """
     import jinja2
+    import jinja2.nativetypes
     import jsonschema  # noqa: F401
+    import pendulum
 
     import tandem.dag_processing.parser
+    import tandem.runner.assets
+    import tandem.runner.other_dags
+    import tandem.runner.secrets
+    import tandem.sdk.assets
+    import tandem.sdk.connection
     import tandem.sdk.context
+    import tandem.sdk.mapped
+    import tandem.sdk.other_dags
     import tandem.sdk.params
+    import tandem.sdk.secrets
     import tandem.sdk.templating  # noqa: F401
     from tandem.exceptions import TaskSkipped  # noqa: F401
 
     jinja2.Environment().from_string("{{ warm }}").render(warm=1)
+    # pendulum loads its timezone data on first use.
+    pendulum.instance(pendulum.now("UTC"))
 
 
 class TrySupervisor:

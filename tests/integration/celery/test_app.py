@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tandem.config import ConfigError, Settings
-from tandem.executors.celery.app import LOCKED, TASK_NAME, celery_config, create_app
+from tandem.executors.celery.app import LOCKED, TASK_NAME, celery_config, create_app, message_priority
 
 
 def settings(**celery: object) -> Settings:
@@ -68,3 +68,20 @@ def test_app_registers_the_one_task_and_is_found_by_the_celery_cli(tandem_home: 
     assert task.acks_late and task.reject_on_worker_lost
     found = find_app("tandem.executors.celery.app")
     assert TASK_NAME in found.tasks and found.conf.task_acks_late is True
+
+
+@pytest.mark.parametrize(
+    ("weight", "amqp", "redis"),
+    [(-5, 0, 9), (0, 0, 9), (1, 0, 9), (2, 1, 8), (3, 1, 8), (30, 4, 5), (511, 8, 1), (512, 9, 0), (10**9, 9, 0)],
+)
+def test_priority_weights_map_to_broker_priorities(weight: int, amqp: int, redis: int) -> None:
+    # RabbitMQ delivers the highest priority first, Redis (its lists popped in order) the lowest.
+    assert message_priority(weight, "amqp://h//") == amqp
+    assert message_priority(weight, "redis://h/0") == redis
+
+
+def test_brokers_are_set_up_for_ten_priority_levels(tandem_home: Path) -> None:
+    redis = celery_config(settings(broker_url="redis://h/0"))
+    assert redis["broker_transport_options"]["priority_steps"] == list(range(10))
+    amqp = celery_config(settings(broker_url="amqp://h//"))
+    assert amqp["task_queue_max_priority"] == 9 and "priority_steps" not in amqp["broker_transport_options"]

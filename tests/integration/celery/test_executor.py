@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from kombu import Connection
+from kombu import Connection, Queue
 from sqlalchemy.engine import Engine
 
 from tandem.config import get_settings
 from tandem.db.session import session_scope
 from tandem.executors.base import ExecutorStart
-from tandem.executors.celery.app import TASK_NAME
+from tandem.executors.celery.app import TASK_NAME, celery_config
 from tandem.executors.celery.executor import CeleryExecutor
 from tandem.executors.workload import Workload
 from tandem.models import DagRun, TaskInstance
@@ -35,9 +35,11 @@ def executor(isolated_broker: Broker, engine: Engine) -> Iterator[CeleryExecutor
 
 def receive(broker: Broker, queue: str) -> tuple[dict[str, Any], list[Any]]:
     """Take one Celery message off ``queue``: its headers and its body ``[args, kwargs, embed]``."""
-    options = broker.extra.get("broker_transport_options", {})
-    with Connection(broker.url, transport_options=options) as conn:
-        simple = conn.SimpleQueue(queue)
+    conf = celery_config(get_settings())
+    # Declared as the app declares it (a RabbitMQ priority queue; Redis's per-priority lists).
+    declared = Queue(queue, queue_arguments={"x-max-priority": conf["task_queue_max_priority"]})
+    with Connection(broker.url, transport_options=conf["broker_transport_options"]) as conn:
+        simple = conn.SimpleQueue(declared)
         try:
             message = simple.get(timeout=10)
             message.ack()
@@ -61,6 +63,21 @@ def test_each_workload_goes_to_its_queue_as_data(executor: CeleryExecutor, isola
         assert headers["task"] == TASK_NAME and headers["shadow"] == f"d.{workload.task_id}"
         assert args == [workload.to_dict()] and kwargs == {}
     assert executor.poll(0.0) == []
+
+
+@pytest.mark.parametrize("isolated_broker", ["redis", "rabbitmq"], indirect=True)
+def test_a_waiting_try_of_higher_priority_weight_is_delivered_first(
+    executor: CeleryExecutor, isolated_broker: Broker
+) -> None:
+    # Given tries of low, middle and high priority weight sent in that order
+    weights = {"low": 1, "middle": 20, "high": 600}
+    executor.submit([Workload("d", "r", name, -1, 1, priority_weight=w) for name, w in weights.items()])
+
+    # When a worker takes them one by one
+    taken = [receive(isolated_broker, "default")[1][0][0]["task_id"] for _ in weights]
+
+    # Then the broker hands out the most important first
+    assert taken == ["high", "middle", "low"]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -109,3 +126,33 @@ def test_open_slots_count_this_schedulers_unfinished_tries(executor: CeleryExecu
                 )
             )
     assert executor.open_slots() == 10 - 2
+
+
+@pytest.mark.parametrize("isolated_broker", ["redis"], indirect=True)
+def test_open_slots_follow_sends_and_notices_between_counts(
+    executor: CeleryExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tandem.executors.celery import executor as module
+    from tandem.executors.celery.events import publish_event
+    from tandem.executors.workload import Event
+
+    monkeypatch.setattr(module, "SLOTS_RECOUNT", 3600.0)  # no recount from the DB during the test
+
+    # Given a scheduler with nothing in flight (counted in the DB)
+    assert executor.open_slots() == 10
+
+    # When it sends three tries, and hears that one of them and a peer's try finished
+    mine = [Workload("d", "r", f"t{i}", -1, 1, queued_by="scheduler-1") for i in range(3)]
+    executor.submit(mine)
+    assert executor.open_slots() == 7
+    assert executor._app is not None
+    publish_event(executor._app, Event(mine[0], "finished", "success"))
+    publish_event(executor._app, Event(mine[1], "finished", "not claimed"))  # a duplicate delivery
+    publish_event(executor._app, Event(Workload("d", "r", "x", -1, 1, queued_by="scheduler-2"), "finished"))
+    deadline = time.monotonic() + 10
+    heard = 0
+    while heard < 3 and time.monotonic() < deadline:
+        heard += len(executor.poll(1.0))
+
+    # Then only its own finished try gives a slot back
+    assert heard == 3 and executor.open_slots() == 8

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import io
+import os
+import pathlib
+import subprocess
+import sys
 
 import pytest
 import sqlalchemy as sa
@@ -64,3 +68,24 @@ def test_downgrade_then_migrate_again(cli: Cli) -> None:
     assert down.code == 0 and "to 0001" in down.out
     assert check.code == 1 and f"at revision 0001, older than this Tandem's {head}" in check.err
     assert up.code == 0 and f"from 0001 to {head}" in up.out
+
+
+def test_the_head_read_from_the_migration_files_is_alembics() -> None:
+    from tandem.db.migrate import scripted_head
+
+    assert scripted_head() == head_revision()
+
+
+def test_a_start_against_a_current_schema_does_not_import_alembic(tmp_path: pathlib.Path) -> None:
+    # Given a migrated database
+    url = f"sqlite:///{tmp_path / 'tandem.db'}"
+    env = {**os.environ, "TANDEM_HOME": str(tmp_path), "TANDEM__DATABASE__URL": url}
+    subprocess.run([sys.executable, "-m", "tandem", "db", "migrate"], env=env, check=True, capture_output=True)
+
+    # When a node checks the schema at its start
+    probe = ("import sys; from tandem.db.engine import get_engine; from tandem.db.migrate import check_schema_current; "
+             "check_schema_current(get_engine()); print(sorted(m for m in sys.modules if m.startswith('alembic')))")
+    out = subprocess.run([sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True)
+
+    # Then it found the schema current without loading alembic
+    assert out.stdout.strip() == "[]"

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 #: The one Celery task Tandem sends: its only argument is a ``Workload`` as a dict.
 TASK_NAME = "tandem.run_workload"
 
+#: Broker priority levels: Celery's 0..9 (RabbitMQ ``x-max-priority``; one Redis list per level).
+PRIORITY_LEVELS = 10
+
 #: Settings whose values Tandem's delivery guarantees depend on.
 LOCKED = {
     "task_acks_late": True,
@@ -47,7 +50,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_concurrency": cfg.worker_concurrency,
         # A try may run for hours: Redis must not hand its unacknowledged message to another worker
         # meanwhile (the claim would refuse it, but it would be noise on every long try).
-        "broker_transport_options": {"visibility_timeout": cfg.visibility_timeout, **broker_socket_options(settings)},
+        "broker_transport_options": {
+            "visibility_timeout": cfg.visibility_timeout,
+            **broker_socket_options(settings),
+            **broker_priority_options(settings),
+        },
         "broker_connection_timeout": cfg.broker_connect_timeout,
         "broker_heartbeat": cfg.broker_heartbeat,
         # The Redis result backend, when there is one, is bounded like the broker.
@@ -64,6 +71,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # Running tries carry on when the broker goes away; their outcome is in the DB.
         "worker_cancel_long_running_tasks_on_connection_loss": False,
         "enable_utc": True,
+        # RabbitMQ queues are declared as priority queues (a queue declared earlier without it
+        # must be deleted once, or this set to None in celery.extra); Redis ignores it.
+        "task_queue_max_priority": PRIORITY_LEVELS - 1,
         # Pool processes keep the real stdout/stderr: each try points them at its own log file.
         "worker_redirect_stdouts": False,
         **LOCKED,
@@ -92,7 +102,7 @@ def broker_socket_options(settings: Settings) -> dict[str, Any]:
     # Sent data left unacknowledged ends the connection as soon as silent probes would.
     probes = cfg.broker_keepalive_idle + cfg.broker_keepalive_interval * cfg.broker_keepalive_count
     user_timeout = int(probes * 1000)
-    if cfg.broker_url.startswith(("redis://", "rediss://", "redis+socket://", "sentinel://")):
+    if is_redis(cfg.broker_url):
         return {
             "socket_timeout": cfg.broker_socket_timeout,
             "socket_connect_timeout": cfg.broker_connect_timeout,
@@ -106,6 +116,28 @@ def broker_socket_options(settings: Settings) -> dict[str, Any]:
         return {"socket_settings": {**keepalive, socket.TCP_USER_TIMEOUT: user_timeout},
                 "write_timeout": cfg.broker_socket_timeout}
     return {}
+
+
+def is_redis(broker_url: str) -> bool:
+    return broker_url.startswith(("redis://", "rediss://", "redis+socket://", "sentinel://"))
+
+
+def broker_priority_options(settings: Settings) -> dict[str, Any]:
+    """Redis keeps one list per priority level and pops them highest first."""
+    if is_redis(settings.celery.broker_url):
+        return {"priority_steps": list(range(PRIORITY_LEVELS))}
+    return {}
+
+
+def message_priority(priority_weight: int, broker_url: str) -> int:
+    """Celery message priority of a try whose task has ``priority_weight`` (Airflow's, unbounded).
+
+    Weights are bucketed by powers of two (1, 2-3, 4-7, ... 512 and more), so that the weights
+    Airflow's rules produce (a chain's downstream sums reach hundreds) still spread over the
+    broker's ten levels. RabbitMQ delivers the highest number first, Redis the lowest.
+    """
+    level = min(max(int(priority_weight), 1).bit_length() - 1, PRIORITY_LEVELS - 1)
+    return PRIORITY_LEVELS - 1 - level if is_redis(broker_url) else level
 
 
 def _check_extra_key(key: str, value: Any) -> None:

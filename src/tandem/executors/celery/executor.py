@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from tandem.executors.base import BaseExecutor, ExecutorStart
+from tandem.executors.celery.tasks import NOT_CLAIMED
 from tandem.executors.workload import Event, Workload
 
 if TYPE_CHECKING:
@@ -34,6 +35,9 @@ log = logging.getLogger(__name__)
 SEND_RETRY = {"max_retries": 2, "interval_start": 0.0, "interval_step": 0.5, "interval_max": 1.0}
 #: After a failed send, later workloads are reported lost without trying for this many seconds.
 BROKER_DOWN_PAUSE = 2.0
+#: The DB count behind ``open_slots`` is taken again after this many seconds; in between it is
+#: kept up to date from what was sent and what finished.
+SLOTS_RECOUNT = 1.0
 
 
 class CeleryExecutor(BaseExecutor):
@@ -50,6 +54,8 @@ class CeleryExecutor(BaseExecutor):
         self._parallelism = 0
         self._lost: list[Event] = []
         self._broker_down_until = 0.0
+        self._busy = 0
+        self._counted_at: float | None = None
 
     def start(self, start: ExecutorStart) -> None:
         from tandem.executors.celery.app import create_app
@@ -67,16 +73,30 @@ class CeleryExecutor(BaseExecutor):
         self._listener.wait(0.0)
 
     def open_slots(self) -> int:
-        """``parallelism`` minus this scheduler's tries still queued or running (per the DB)."""
+        """``parallelism`` minus this scheduler's tries still queued or running.
+
+        Counted in the DB at most every SLOTS_RECOUNT seconds, and in between from what this
+        scheduler sent and what it heard finish: a count per pass was one more transaction (and
+        connection checkout) on every pass. The estimate only paces sending; a wrong one is
+        corrected by the next count.
+        """
+        now = time.monotonic()
+        if self._counted_at is None or now - self._counted_at >= SLOTS_RECOUNT:
+            self._busy, self._counted_at = self._count_busy(), now
+        return self._parallelism - self._busy
+
+    def _count_busy(self) -> int:
         from tandem.executors.capacity import busy_tries
 
-        return self._parallelism - busy_tries(self._node_id)
+        return busy_tries(self._node_id)
 
     def submit(self, workloads: Sequence[Workload]) -> None:
-        from tandem.executors.celery.app import TASK_NAME
+        from tandem.executors.celery.app import TASK_NAME, message_priority
 
         assert self._app is not None and self._settings is not None, "CeleryExecutor.start() first"
         default_queue = self._settings.celery.default_queue
+        broker_url = self._settings.celery.broker_url
+        self._busy += len(workloads)  # a workload reported lost is given back by poll()
         for workload in workloads:
             if time.monotonic() < self._broker_down_until:
                 self._lost.append(Event(workload, "lost", "the Celery broker is unreachable"))
@@ -86,6 +106,8 @@ class CeleryExecutor(BaseExecutor):
                     TASK_NAME,
                     args=[workload.to_dict()],
                     queue=workload.queue or default_queue,
+                    # A worker's free slot takes the most important try waiting, not the oldest.
+                    priority=message_priority(workload.priority_weight, broker_url),
                     retry=True,
                     retry_policy=SEND_RETRY,
                     # Shown by Flower and `celery inspect` instead of the generic task name.
@@ -100,6 +122,11 @@ class CeleryExecutor(BaseExecutor):
         assert self._listener is not None, "CeleryExecutor.start() first"
         events, self._lost = self._lost, []
         events.extend(self._listener.wait(0.0 if events else timeout))
+        # Every scheduler hears every worker's notices: only ours free one of our slots, and not
+        # a duplicate delivery's (the try it lost to still holds the slot).
+        ours = sum(1 for e in events if e.kind in ("finished", "lost") and e.detail != NOT_CLAIMED
+                   and e.workload.queued_by == self._node_id)
+        self._busy = max(self._busy - ours, 0)
         return events
 
     def shutdown(self, wait: bool = True) -> None:
