@@ -57,7 +57,8 @@ def run_summary(run: DagRun) -> dict[str, Any]:
     duration = (run.end_date - run.start_date).total_seconds() if run.start_date and run.end_date else None
     return {"run_id": run.run_id, "state": run.state, "run_type": run.run_type,
             "logical_date": _iso(run.logical_date), "start_date": _iso(run.start_date),
-            "end_date": _iso(run.end_date), "duration": duration}
+            "end_date": _iso(run.end_date), "duration": duration,
+            "bundle_name": run.bundle_name, "bundle_version": run.bundle_version}
 
 
 def ordered_rows(data: dict[str, Any]) -> list[dict[str, Any]]:

@@ -100,7 +100,8 @@
       bar.tabIndex = -1;
       bar.href = "/dags/" + enc(dagId) + "/graph?run_id=" + enc(run.run_id);
       bar.title = run.run_id + " · " + run.state + " · " + TandemPanel.when(run.logical_date) +
-        (run.duration !== null ? " · " + TandemPanel.duration(run.duration) : "");
+        (run.duration !== null ? " · " + TandemPanel.duration(run.duration) : "") +
+        (run.bundle_version ? " · bundle " + run.bundle_name + "@" + run.bundle_version.slice(0, 12) : "");
       // CSSOM, not a style attribute: the CSP allows the former only.
       bar.style.height = (longest && run.duration ? Math.max(4, Math.round(BAR_MAX * run.duration / longest)) : 4) + "px";
       th.append(bar);
