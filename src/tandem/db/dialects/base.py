@@ -34,7 +34,7 @@ class BaseDialect:
         return {
             "pool_size": settings.database.pool_size,
             "max_overflow": settings.database.max_overflow,
-            "pool_pre_ping": True,
+            "pool_pre_ping": False,  # idle connections only: tandem.db.engine pings them
             "pool_recycle": settings.database.pool_recycle,
         }
 
