@@ -2,7 +2,7 @@
 
 For a chain of 30, fan-outs of several widths and a mapped task, reports tasks/s (first start
 to last end), the scheduler process's CPU ms per task (psutil, not the supervisors) and its
-database statements and commits per task (counted in that process by SQLAlchemy listeners).
+database statements, commits and pool pings per task (counted in that process by SQLAlchemy listeners).
 
 usage: python bench/scale_bench.py [--db postgres|sqlite] [--widths 200,1000,5000] [--mapped 10000]
 """
@@ -27,11 +27,19 @@ from core_bench import Cluster, _ts, write_results
 WRAPPER = textwrap.dedent('''
     import json, os, signal, sys
     import sqlalchemy as sa
-    counts = {"statements": 0, "commits": 0}
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+    from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+    counts = {"statements": 0, "commits": 0, "pings": 0}
     def _stmt(*_a, **_k): counts["statements"] += 1
     def _commit(*_a, **_k): counts["commits"] += 1
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", _stmt)
     sa.event.listen(sa.engine.Engine, "commit", _commit)
+    # A pool's pre-ping bypasses the statement events: count it where the dialect defines it.
+    for cls in {c for d in (PGDialect_psycopg, SQLiteDialect_pysqlite) for c in d.__mro__ if "do_ping" in vars(c)}:
+        def _counted(self, conn, _orig=vars(cls)["do_ping"]):
+            counts["pings"] += 1
+            return _orig(self, conn)
+        cls.do_ping = _counted
     main_pid = os.getpid()
     def _dump(*_a):
         if os.getpid() == main_pid:
@@ -145,6 +153,7 @@ def measure(c: Counted, dag_id: str) -> dict[str, Any]:
         "cpu_ms_per_task": round((after["cpu"] - before["cpu"]) * 1000 / n, 2),
         "statements_per_task": round((after["statements"] - before["statements"]) / n, 2),
         "commits_per_task": round((after["commits"] - before["commits"]) / n, 2),
+        "pings_per_task": round((after["pings"] - before["pings"]) / n, 2),
     }
     if dag_id == "scale_chain":
         ordered = sorted(tis, key=lambda t: t.task_id)

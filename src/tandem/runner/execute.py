@@ -18,6 +18,7 @@ from typing import Any
 
 from tandem.config import Settings, get_settings
 from tandem.db.session import session_scope
+from tandem.db.wakeup import notify
 from tandem.executors.workload import Workload
 from tandem.orchestration import RetryParams
 from tandem.runner.claim import Claim, claim_try, finish_try
@@ -81,15 +82,22 @@ def log_claim(log: TryLog, workload: Workload, claimed: Claim | None, hostname: 
         log.line(f"Running {workload} on {hostname}")
 
 
-def finish_many(items: Sequence[tuple[Workload, Claim, Outcome]]) -> list[TaskInstanceState | None]:
-    """Record several outcomes in one transaction; None for each try that was taken over."""
+def finish_many(items: Sequence[tuple[Workload, Claim, Outcome]], *,
+                node_id: str = "") -> list[TaskInstanceState | None]:
+    """Record several outcomes in one transaction; None for each try that was taken over.
+
+    The commit wakes every scheduler but ``node_id`` (the runner's own, told through a pipe).
+    """
     with session_scope() as session:
-        return [
+        finals = [
             finish_try(session, w, o.state, start_date=c.start_date, retry=o.retry, xcoms=o.xcoms,
                        rendered_fields=o.rendered, reason=o.reason, allow_retry=o.retry_allowed,
                        asset_events=o.asset_events)
             for w, c, o in items
         ]
+        if any(f is not None for f in finals):
+            notify(session, node_id)
+        return finals
 
 
 def finish(workload: Workload, claimed: Claim, outcome: Outcome) -> TaskInstanceState | None:

@@ -20,6 +20,7 @@ from tandem.cluster.nodes import heartbeat_node
 from tandem.config import Settings
 from tandem.db.dialects import dialect_for
 from tandem.db.session import session_scope
+from tandem.db.wakeup import Listener
 from tandem.executors.base import BaseExecutor
 from tandem.executors.workload import Event, Workload
 from tandem.models import utcnow
@@ -40,6 +41,10 @@ REPAIR_INTERVAL = 5.0
 # Longest a pass woken by a finished try may skip looking for new runs (created or triggered
 # elsewhere); such passes only move the runs they already know about, and need fewer queries.
 DISCOVERY_INTERVAL = 0.5
+# While idle, how often the executor is polled between checks for a peer's wake-up.
+WAKE_SLICE = 0.02
+# Seconds before a broken wake-up listener is opened again (meanwhile the loop polls).
+RELISTEN_INTERVAL = 10.0
 
 
 @dataclass
@@ -79,6 +84,8 @@ class Scheduler:
         # (a call that hung on a black-holed connection, this process paused or starved).
         self._db_ok_since = self._last_ok = time.monotonic()
         self._max_gap = max(2 * settings.scheduler.heartbeat_interval, settings.scheduler.zombie_threshold / 2)
+        self._listener: Listener | None = None
+        self._listen_at = 0.0
 
     def run_once(self, now: datetime | None = None, *, discover: bool = True) -> LoopStats:
         """One pass; ``discover`` also creates due runs and starts queued ones."""
@@ -158,14 +165,44 @@ class Scheduler:
         self._lost.clear()
         self._db_ok_since = time.monotonic()
 
+    def wait(self, timeout: float) -> list[Event]:
+        """The executor's events, waiting up to ``timeout`` for one or for a peer's wake-up
+        (work finished or a run created elsewhere)."""
+        if timeout > 0 and self._listener is None and time.monotonic() >= self._listen_at:
+            self._listen_at = time.monotonic() + RELISTEN_INTERVAL
+            self._listener = Listener.open(self.engine, ignore=self.node_id)
+        if timeout <= 0 or self._listener is None:
+            return self.executor.poll(timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            events = self.executor.poll(min(WAKE_SLICE, max(deadline - time.monotonic(), 0.0)))
+            try:
+                if events or self._listener.ready() or time.monotonic() >= deadline:
+                    return events
+            except Exception as e:  # noqa: BLE001 - a broken listener: poll until it is reopened
+                log.warning("wake-up listener failed (%s); polling meanwhile", e)
+                self.close()
+                return events
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+
     def run_forever(self, stop: threading.Event) -> None:
         """Loop until ``stop``; survives any error, backing off, and logs each kind of error once."""
+        try:
+            self._loop(stop)
+        finally:
+            self.close()
+
+    def _loop(self, stop: threading.Event) -> None:
         backoff = 0.0
         busy = True
         failing: str | None = None
         while not stop.is_set():
             try:
-                events = self.executor.poll(0.0 if busy else self.settings.scheduler.poll_interval)
+                events = self.wait(0.0 if busy else self.settings.scheduler.poll_interval)
                 self.handle_events(events)
                 self.housekeeping(utcnow())
                 discover = not events or time.monotonic() - self._last_discovery >= DISCOVERY_INTERVAL

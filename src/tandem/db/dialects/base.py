@@ -74,6 +74,14 @@ class BaseDialect:
         """INSERT a row or UPDATE its non-key columns when the key exists."""
         raise NotImplementedError
 
+    def wakeup_statement(self, channel: str, sender: str) -> sa.Executable | None:
+        """A statement whose commit wakes the listeners of ``channel``; None without such a feature."""
+        return None
+
+    def listen(self, engine: Engine, channel: str) -> Any | None:
+        """A dedicated driver connection listening on ``channel``, or None without such a feature."""
+        return None
+
     def socket_fileno(self, dbapi_connection: Any) -> int | None:
         """The OS descriptor of a driver connection's socket, if it has one."""
         return None
