@@ -1,8 +1,9 @@
 """The scheduler loop: ``run_once(now)`` does one pass; ``run_forever`` repeats it.
 
 A pass is a few short transactions: create due runs, start queued runs, schedule a locked
-batch of running runs, queue what fits, hand it to the executor. The loop sleeps only when a
-pass found nothing to do, and wakes at once when the executor reports a finished try.
+batch of running runs, queue what fits, hand it to the executor. The loop sleeps when a pass
+left nothing to do at once, and wakes as soon as the executor reports a finished try or a
+peer's wake-up says that work finished or a run was created elsewhere (``tandem.db.wakeup``).
 """
 
 from __future__ import annotations
@@ -55,9 +56,19 @@ class LoopStats:
     queued: int = 0
     finished_runs: int = 0
 
+    #: The pass stopped at a limit (runs per loop, instances per critical section): more is waiting.
+    truncated: bool = False
+
     @property
     def busy(self) -> bool:
         return bool(self.created or self.started or self.scheduled or self.queued or self.finished_runs)
+
+    @property
+    def left_work(self) -> bool:
+        """Whether the next pass has work at once. Tries just queued do not count: their
+        outcomes wake the loop. Scheduled instances that did not fit might fit in a moment."""
+        return bool(self.created or self.started or self.finished_runs or self.truncated
+                    or self.scheduled > self.queued)
 
 
 class Scheduler:
@@ -78,6 +89,7 @@ class Scheduler:
         self._last_heartbeat = 0.0
         self._lost: list[Workload] = []
         self._last_discovery = 0.0
+        self._discovery_owed = False
         # Since when this scheduler has reached the database without interruption: heartbeats
         # that went silent while it could not see the database prove nothing about their owners.
         # An interruption is an error, or a gap longer than ``_max_gap`` between two good passes
@@ -95,6 +107,7 @@ class Scheduler:
         # One transaction (one commit) for run creation and scheduling; queuing has its own,
         # under the critical-section lock, so that lock is held as briefly as possible.
         with session_scope(self.engine) as session:
+            self._discovery_owed = not discover
             if discover:
                 self._last_discovery = time.monotonic()
                 if self.only is None:
@@ -106,10 +119,12 @@ class Scheduler:
                                                   cfg.max_dagruns_per_loop, only=self.only)
             s = schedule_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop, only=self.only)
             stats.scheduled, stats.finished_runs = s.scheduled, s.finished_runs
+            stats.truncated = s.runs >= cfg.max_dagruns_per_loop
         if s.callbacks:  # only once the run's final state is committed
             self.callbacks.start(s.callbacks)
         workloads = self._queue(now)
         stats.queued = len(workloads)
+        stats.truncated = stats.truncated or stats.queued >= cfg.max_tis_per_query
         if workloads:
             self.executor.submit(workloads)
         return stats
@@ -184,6 +199,14 @@ class Scheduler:
                 self.close()
                 return events
 
+    def _idle_timeout(self) -> float:
+        """Until an outcome or a wake-up comes; passes woken by outcomes skip discovery, which
+        is made up within DISCOVERY_INTERVAL (not at once: a pass in progress delays the next hop)."""
+        timeout = self.settings.scheduler.poll_interval
+        if self._discovery_owed:
+            timeout = min(timeout, max(self._last_discovery + DISCOVERY_INTERVAL - time.monotonic(), 0.0))
+        return timeout
+
     def close(self) -> None:
         if self._listener is not None:
             self._listener.close()
@@ -202,12 +225,12 @@ class Scheduler:
         failing: str | None = None
         while not stop.is_set():
             try:
-                events = self.wait(0.0 if busy else self.settings.scheduler.poll_interval)
+                events = self.wait(0.0 if busy else self._idle_timeout())
                 self.handle_events(events)
                 self.housekeeping(utcnow())
                 discover = not events or time.monotonic() - self._last_discovery >= DISCOVERY_INTERVAL
                 stats = self.run_once(discover=discover)
-                busy = stats.busy or (not discover and bool(events))
+                busy = stats.left_work
                 self._last_ok = time.monotonic()
                 if failing is not None:
                     log.info("scheduler loop recovered")
