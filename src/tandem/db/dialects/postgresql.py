@@ -98,7 +98,9 @@ class PostgresDialect(BaseDialect):
         import psycopg
 
         url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
+        # Short bounds: the scheduler loop opens it, and polls meanwhile if the database is away.
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=2, keepalives=1, keepalives_idle=10,
+                               keepalives_interval=5, keepalives_count=3)
         conn.execute(f"LISTEN {channel}")
         return conn
 
