@@ -119,7 +119,9 @@ class Scheduler:
                                                   cfg.max_dagruns_per_loop, only=self.only)
             s = schedule_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop, only=self.only)
             stats.scheduled, stats.finished_runs = s.scheduled, s.finished_runs
-            stats.truncated = s.runs >= cfg.max_dagruns_per_loop
+            # A full batch that moved something: the runs behind it may have work too. One
+            # that moved nothing waits like any idle pass (or >batch quiet runs would spin).
+            stats.truncated = s.runs >= cfg.max_dagruns_per_loop and bool(s.scheduled or s.finished_runs)
         if s.callbacks:  # only once the run's final state is committed
             self.callbacks.start(s.callbacks)
         workloads = self._queue(now)
