@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from datetime import datetime
 from typing import Any
 
@@ -34,9 +35,34 @@ def create_engine(url: str, settings: Settings | None = None) -> Engine:
     dialect = dialect_for(url)
     engine = sa.create_engine(url, echo=settings.database.echo, **dialect.engine_kwargs(settings))
     dialect.configure_engine(engine, settings)
+    _ping_idle_connections(engine)
     if dialect.clock_query is not None:
         _calibrate_on_connect(engine, dialect.clock_query)
     return engine
+
+
+# A pooled connection unused for longer than this is pinged before use. One in use moments
+# ago is not: a ping per checkout was a round trip on every transaction of the hot path, and a
+# connection that broke while hot fails one statement, is invalidated with its pool, and the
+# caller's retry (every loop has one) gets a fresh connection.
+PING_AFTER_IDLE = 2.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    @sa.event.listens_for(engine, "checkin")
+    def _idle_from_now(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("idle_since", float("inf")) <= PING_AFTER_IDLE:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as e:  # noqa: BLE001 - any failure: the pool replaces this connection
+            raise sa.exc.DisconnectionError(f"idle connection failed its ping: {e}") from e
 
 
 def _calibrate_on_connect(engine: Engine, query: str) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from tandem.config import Settings, get_settings
 from tandem.db.session import session_scope
+from tandem.db.wakeup import notify
 from tandem.executors.workload import Workload
 from tandem.observability import instruments
 from tandem.orchestration import RetryParams
@@ -82,8 +83,12 @@ def log_claim(log: TryLog, workload: Workload, claimed: Claim | None, hostname: 
         log.line(f"Running {workload} on {hostname}")
 
 
-def finish_many(items: Sequence[tuple[Workload, Claim, Outcome]]) -> list[TaskInstanceState | None]:
-    """Record several outcomes in one transaction; None for each try that was taken over."""
+def finish_many(items: Sequence[tuple[Workload, Claim, Outcome]], *,
+                node_id: str = "") -> list[TaskInstanceState | None]:
+    """Record several outcomes in one transaction; None for each try that was taken over.
+
+    The commit wakes every scheduler but ``node_id`` (the runner's own, told through a pipe).
+    """
     with session_scope() as session:
         finals = [
             finish_try(session, w, o.state, start_date=c.start_date, retry=o.retry, xcoms=o.xcoms,
@@ -91,6 +96,8 @@ def finish_many(items: Sequence[tuple[Workload, Claim, Outcome]]) -> list[TaskIn
                        asset_events=o.asset_events)
             for w, c, o in items
         ]
+        if any(f is not None for f in finals):
+            notify(session, node_id)
     instruments.tries_finished(items, finals)  # once committed
     return finals
 

@@ -158,7 +158,8 @@ class TrySupervisor:
         because a peer took it over (reaped it after its heartbeat stopped, or a user cleared it).
         """
         try:
-            finals = finish_many([(c.workload, c.claim, c.outcome) for c in children if c.outcome is not None])
+            finals = finish_many([(c.workload, c.claim, c.outcome) for c in children if c.outcome is not None],
+                                 node_id=self.node_id)
         except sa.exc.SQLAlchemyError as e:
             if since is None:
                 log.warning("could not record %d outcomes (%s); keeping them until the database takes them",

@@ -43,6 +43,7 @@ def take_lock(session: Session, dialect: BaseDialect) -> None:
 # Candidate pages read per critical section: enough to look past a large fan-out that is
 # blocked by its pool or its DAG's max_active_tasks, bounded so the lock stays short.
 MAX_PAGES = 8
+FIRST_PAGE_MIN = 32
 
 
 def queue_task_instances(session: Session, dialect: BaseDialect, cache: DagDataCache, *, node_id: str,
@@ -59,15 +60,19 @@ def queue_task_instances(session: Session, dialect: BaseDialect, cache: DagDataC
     budget = _Budget.read(session)
     chosen: list[Any] = []
     dags: dict[str, DagData] = {}
-    for _ in range(MAX_PAGES):
-        page = session.execute(_candidates(budget, only).limit(max_tis)).all()
+    for number in range(MAX_PAGES):
+        # The first page asks for little more than the free slots: while nothing is blocked
+        # that is all a pass needs, and a wide run's thousands of scheduled instances cost a
+        # pass no more than a narrow one's. Pages after a refusal look further.
+        size = min(max_tis, max(2 * (executor_slots - len(chosen)), FIRST_PAGE_MIN)) if number == 0 else max_tis
+        page = session.execute(_candidates(budget, only).limit(size)).all()
         if not page:
             break
         dags.update(cache.get_many(session, {c.dag_id for c in page} - dags.keys()))
         budget.count_tasks(session, dags, page)
         picked = [c for c in page if budget.admit(c, dags.get(c.dag_id))][:executor_slots - len(chosen)]
         chosen += _move_to_queued(session, picked, node_id, now)
-        if len(chosen) >= executor_slots or len(page) < max_tis:
+        if len(chosen) >= executor_slots or len(page) < size:
             break
     return [_workload(c, dags[c.dag_id], node_id) for c in chosen]
 

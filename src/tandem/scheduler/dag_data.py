@@ -56,6 +56,20 @@ class DagData:
         return any(d.get("is_branch") or d.get("is_short_circuit") for d in self.tasks.values())
 
     @cached_property
+    def signal_tasks(self) -> tuple[str, ...]:
+        """Branch and short-circuit tasks, in topological order."""
+        return tuple(t for t in self.order if self.tasks[t].get("is_branch") or self.tasks[t].get("is_short_circuit"))
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Each task's index in topological order."""
+        return {t: i for i, t in enumerate(self.order)}
+
+    @cached_property
+    def has_mapped_groups(self) -> bool:
+        return any(d.get("mapped_group") for d in self.tasks.values())
+
+    @cached_property
     def mapped(self) -> frozenset[str]:
         return frozenset(t for t, d in self.tasks.items() if d.get("mapped"))
 

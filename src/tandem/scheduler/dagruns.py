@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tandem.db.dialects import BaseDialect
+from tandem.db.wakeup import notify
 from tandem.models import DagModel, DagRun, SerializedDagModel, TaskInstance, utcnow
 from tandem.orchestration import transition_run
 from tandem.scheduler.dag_data import DagData, DagDataCache
@@ -99,11 +100,13 @@ def trigger_dag_run(session: Session, cache: DagDataCache, dag_id: str, *, run_i
         raise RunExists(f"DAG {dag_id!r} already has a run {exists.run_id!r} with that run id or logical date")
     try:
         with session.begin_nested():
-            return insert_run(session, dag, run_id=run_id, logical_date=logical_date,
-                               interval=(interval.start, interval.end), run_after=now, run_type="manual",
-                               conf=conf, triggered_by=triggered_by, now=now)
+            run = insert_run(session, dag, run_id=run_id, logical_date=logical_date,
+                             interval=(interval.start, interval.end), run_after=now, run_type="manual",
+                             conf=conf, triggered_by=triggered_by, now=now)
     except sa.exc.IntegrityError:
         raise RunExists(f"DAG {dag_id!r} already has a run with run id {run_id!r} or that logical date") from None
+    notify(session)  # schedulers start it as soon as it is committed, not at their next poll
+    return run
 
 
 def create_scheduled_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, now: datetime,

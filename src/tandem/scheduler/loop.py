@@ -1,8 +1,9 @@
 """The scheduler loop: ``run_once(now)`` does one pass; ``run_forever`` repeats it.
 
 A pass is a few short transactions: create due runs, start queued runs, schedule a locked
-batch of running runs, queue what fits, hand it to the executor. The loop sleeps only when a
-pass found nothing to do, and wakes at once when the executor reports a finished try.
+batch of running runs, queue what fits, hand it to the executor. The loop sleeps when a pass
+left nothing to do at once, and wakes as soon as the executor reports a finished try or a
+peer's wake-up says that work finished or a run was created elsewhere (``tandem.db.wakeup``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tandem.cluster.nodes import heartbeat_node
 from tandem.config import Settings
 from tandem.db.dialects import dialect_for
 from tandem.db.session import session_scope
+from tandem.db.wakeup import Listener
 from tandem.executors.base import BaseExecutor
 from tandem.executors.workload import Event, Workload
 from tandem.models import utcnow
@@ -42,6 +44,10 @@ REPAIR_INTERVAL = 5.0
 # Longest a pass woken by a finished try may skip looking for new runs (created or triggered
 # elsewhere); such passes only move the runs they already know about, and need fewer queries.
 DISCOVERY_INTERVAL = 0.5
+# While idle, how often the executor is polled between checks for a peer's wake-up.
+WAKE_SLICE = 0.02
+# Seconds before a broken wake-up listener is opened again (meanwhile the loop polls).
+RELISTEN_INTERVAL = 10.0
 
 
 @dataclass
@@ -52,9 +58,19 @@ class LoopStats:
     queued: int = 0
     finished_runs: int = 0
 
+    #: The pass stopped at a limit (runs per loop, instances per critical section): more is waiting.
+    truncated: bool = False
+
     @property
     def busy(self) -> bool:
         return bool(self.created or self.started or self.scheduled or self.queued or self.finished_runs)
+
+    @property
+    def left_work(self) -> bool:
+        """Whether the next pass has work at once. Tries just queued do not count: their
+        outcomes wake the loop. Scheduled instances that did not fit might fit in a moment."""
+        return bool(self.created or self.started or self.finished_runs or self.truncated
+                    or self.scheduled > self.queued)
 
 
 class Scheduler:
@@ -75,12 +91,15 @@ class Scheduler:
         self._last_heartbeat = 0.0
         self._lost: list[Workload] = []
         self._last_discovery = 0.0
+        self._discovery_owed = False
         # Since when this scheduler has reached the database without interruption: heartbeats
         # that went silent while it could not see the database prove nothing about their owners.
         # An interruption is an error, or a gap longer than ``_max_gap`` between two good passes
         # (a call that hung on a black-holed connection, this process paused or starved).
         self._db_ok_since = self._last_ok = time.monotonic()
         self._max_gap = max(2 * settings.scheduler.heartbeat_interval, settings.scheduler.zombie_threshold / 2)
+        self._listener: Listener | None = None
+        self._listen_at = 0.0
 
     def run_once(self, now: datetime | None = None, *, discover: bool = True) -> LoopStats:
         """One pass; ``discover`` also creates due runs and starts queued ones."""
@@ -90,6 +109,7 @@ class Scheduler:
         # One transaction (one commit) for run creation and scheduling; queuing has its own,
         # under the critical-section lock, so that lock is held as briefly as possible.
         with session_scope(self.engine) as session:
+            self._discovery_owed = not discover
             if discover:
                 self._last_discovery = time.monotonic()
                 if self.only is None:
@@ -101,10 +121,14 @@ class Scheduler:
                                                   cfg.max_dagruns_per_loop, only=self.only)
             s = schedule_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop, only=self.only)
             stats.scheduled, stats.finished_runs = s.scheduled, s.finished_runs
+            # A full batch that moved something: the runs behind it may have work too. One
+            # that moved nothing waits like any idle pass (or >batch quiet runs would spin).
+            stats.truncated = s.runs >= cfg.max_dagruns_per_loop and bool(s.scheduled or s.finished_runs)
         if s.callbacks:  # only once the run's final state is committed
             self.callbacks.start(s.callbacks)
         workloads = self._queue(now)
         stats.queued = len(workloads)
+        stats.truncated = stats.truncated or stats.queued >= cfg.max_tis_per_query
         if workloads:
             self.executor.submit(workloads)
         return stats
@@ -167,21 +191,59 @@ class Scheduler:
         self._lost.clear()
         self._db_ok_since = time.monotonic()
 
+    def wait(self, timeout: float) -> list[Event]:
+        """The executor's events, waiting up to ``timeout`` for one or for a peer's wake-up
+        (work finished or a run created elsewhere)."""
+        if timeout > 0 and self._listener is None and time.monotonic() >= self._listen_at:
+            self._listen_at = time.monotonic() + RELISTEN_INTERVAL
+            self._listener = Listener.open(self.engine, ignore=self.node_id)
+        if timeout <= 0 or self._listener is None:
+            return self.executor.poll(timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            events = self.executor.poll(min(WAKE_SLICE, max(deadline - time.monotonic(), 0.0)))
+            try:
+                if events or self._listener.ready() or time.monotonic() >= deadline:
+                    return events
+            except Exception as e:  # noqa: BLE001 - a broken listener: poll until it is reopened
+                log.warning("wake-up listener failed (%s); polling meanwhile", e)
+                self.close()
+                return events
+
+    def _idle_timeout(self) -> float:
+        """Until an outcome or a wake-up comes; passes woken by outcomes skip discovery, which
+        is made up within DISCOVERY_INTERVAL (not at once: a pass in progress delays the next hop)."""
+        timeout = self.settings.scheduler.poll_interval
+        if self._discovery_owed:
+            timeout = min(timeout, max(self._last_discovery + DISCOVERY_INTERVAL - time.monotonic(), 0.0))
+        return timeout
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+
     def run_forever(self, stop: threading.Event) -> None:
         """Loop until ``stop``; survives any error, backing off, and logs each kind of error once."""
+        try:
+            self._loop(stop)
+        finally:
+            self.close()
+
+    def _loop(self, stop: threading.Event) -> None:
         backoff = 0.0
         busy = True
         failing: str | None = None
         while not stop.is_set():
             try:
-                events = self.executor.poll(0.0 if busy else self.settings.scheduler.poll_interval)
+                events = self.wait(0.0 if busy else self._idle_timeout())
                 pass_started = time.perf_counter()
                 self.handle_events(events)
                 self.housekeeping(utcnow())
                 discover = not events or time.monotonic() - self._last_discovery >= DISCOVERY_INTERVAL
                 stats = self.run_once(discover=discover)
                 instruments.scheduler_pass(pass_started)
-                busy = stats.busy or (not discover and bool(events))
+                busy = stats.left_work
                 self._last_ok = time.monotonic()
                 if failing is not None:
                     log.info("scheduler loop recovered")

@@ -1,9 +1,17 @@
-"""Scheduling running DAG runs: apply ``deps.plan_run`` to a locked batch of runs."""
+"""Scheduling running DAG runs: apply ``deps.plan_view`` to a locked batch of runs.
+
+A pass reads of each run what its decisions need: a small run, or one that may end now, is
+read whole; a wide one only by its open instances (none, up_for_retry) and the state counts,
+grouped in SQL, of the tasks those look at. So once a fan-out of thousands is scheduled, a
+pass over its run costs a few rows however wide it is. Both views are read from the
+database on every pass: nothing is remembered between passes that could go stale.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +26,7 @@ from tandem.orchestration import TiKey, transition_run, transition_tis
 from tandem.scheduler.callbacks import DagCallback, wanted
 from tandem.scheduler.dag_data import DagData, DagDataCache
 from tandem.scheduler.dagruns import task_instance_rows
-from tandem.scheduler.deps import Plan, TiView, plan_run
+from tandem.scheduler.deps import OPEN_STATES, Plan, RunView, TiView, plan_view
 from tandem.state import TI_UNFINISHED, DagRunState
 from tandem.state import TaskInstanceState as S
 
@@ -57,13 +65,8 @@ def schedule_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, n
     stats.runs = len(runs)
     dags = cache.get_many(session, {r.dag_id for r in runs})
     run_keys = [(r.dag_id, r.run_id) for r in runs]
-    tis: dict[tuple[str, str], list[TiView]] = defaultdict(list)
-    for row in session.execute(
-        sa.select(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index,
-                  TaskInstance.state, TaskInstance.next_retry_at)
-        .where(sa.tuple_(TaskInstance.dag_id, TaskInstance.run_id).in_(run_keys))
-    ):
-        tis[(row.dag_id, row.run_id)].append(TiView(row.task_id, row.map_index, row.state, row.next_retry_at))
+    partial = _partial_candidates(session, runs, dags, now)
+    views = _read_views(session, dags, [k for k in run_keys if k not in partial], list(partial))
     signals: dict[tuple[str, str], dict[tuple[str, str], Any]] = defaultdict(dict)
     signal_runs = [k for k in run_keys if k[0] in dags and dags[k[0]].has_signals]
     if signal_runs:
@@ -81,7 +84,7 @@ def schedule_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, n
                 dag = dags.get(run.dag_id)
                 if dag is None:
                     raise LookupError(cache.unreadable.get(run.dag_id, "its DAG has no serialized version"))
-                _schedule_run(session, run, dag, tis[key], signals[key], now, stats)
+                _schedule_run(session, run, dag, views[key], signals[key], now, stats)
         except sa.exc.DBAPIError as e:
             if dialect.is_retryable(e):
                 raise  # the connection or the transaction is gone: the whole pass is retried
@@ -92,16 +95,19 @@ def schedule_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, n
     return stats
 
 
-def _schedule_run(session: Session, run: DagRun, dag: DagData, run_tis: list[TiView],
+def _schedule_run(session: Session, run: DagRun, dag: DagData, view: list[TiView] | RunView,
                   signals: dict[tuple[str, str], Any], now: datetime, stats: ScheduleStats) -> None:
-    if run.dag_hash != dag.dag_hash:
-        run_tis = _verify_integrity(session, run, dag, run_tis)
-    if _timed_out(run, dag, now):
-        if _fail_timed_out(session, run, run_tis, now):
-            stats.finished_runs += 1
-            stats.callbacks += wanted(dag.data, run.dag_id, run.run_id, False, "dagrun_timeout exceeded")
-        return
-    plan = plan_run(dag, run_tis, signals, now)
+    if isinstance(view, list):  # the complete view
+        run_tis = view
+        if run.dag_hash != dag.dag_hash:
+            run_tis = _verify_integrity(session, run, dag, run_tis)
+        if _timed_out(run, dag, now):
+            if _fail_timed_out(session, run, run_tis, now):
+                stats.finished_runs += 1
+                stats.callbacks += wanted(dag.data, run.dag_id, run.run_id, False, "dagrun_timeout exceeded")
+            return
+        view = RunView.complete(run_tis)
+    plan = plan_view(dag, view, signals, now)
     stats.scheduled += _apply(session, run, dag, plan, now)
     if plan.run_state is not None:
         new = DagRunState.SUCCESS if plan.run_state == S.SUCCESS else DagRunState.FAILED
@@ -115,6 +121,70 @@ def _schedule_run(session: Session, run: DagRun, dag: DagData, run_tis: list[TiV
     run.last_scheduling_decision = now
     if run.scheduling_failures:
         run.scheduling_error, run.scheduling_failures, run.next_scheduling_at = None, 0, None
+
+
+# A DAG this small is read whole on every pass: one query costs less than the three of a
+# partial view. Wider runs are read in part, so a pass costs what changed, not the run's width.
+SMALL_DAG = 100
+_OTHERS = [st.value for st in TI_UNFINISHED if st.value not in OPEN_STATES]
+
+
+def _partial_candidates(session: Session, runs: Sequence[DagRun], dags: dict[str, DagData],
+                        now: datetime) -> set[tuple[str, str]]:
+    """The runs a partial view will do for: wide ones that cannot end in this pass, as they
+    have unfinished instances that a plan does not decide on (scheduled, queued, running).
+
+    A run is read whole when its DAG changed or timed out, when it is small, or when a mapped
+    task group follows its upstream instance by instance.
+    """
+    wide = [(r.dag_id, r.run_id) for r in runs if (dag := dags.get(r.dag_id)) is not None
+            and r.dag_hash == dag.dag_hash and not _timed_out(r, dag, now) and not dag.has_mapped_groups
+            and (len(dag.tasks) > SMALL_DAG or dag.mapped)]
+    if not wide:
+        return set()
+    busy = sa.exists().where(
+        TaskInstance.dag_id == DagRun.dag_id, TaskInstance.run_id == DagRun.run_id, TaskInstance.state.in_(_OTHERS),
+    )
+    return {(d, r) for d, r in session.execute(
+        sa.select(DagRun.dag_id, DagRun.run_id).where(sa.tuple_(DagRun.dag_id, DagRun.run_id).in_(wide), busy)
+    )}
+
+
+def _read_views(session: Session, dags: dict[str, DagData], complete: list[tuple[str, str]],
+                partial: list[tuple[str, str]]) -> dict[tuple[str, str], list[TiView] | RunView]:
+    """Every instance of the ``complete`` runs; the open instances of the ``partial`` ones, with
+    state counts of the tasks those instances look at (upstream, branches), grouped in SQL."""
+    views: dict[tuple[str, str], list[TiView] | RunView] = {}
+    cols = (TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index,
+            TaskInstance.state, TaskInstance.next_retry_at)
+    run_in = lambda keys: sa.tuple_(TaskInstance.dag_id, TaskInstance.run_id).in_(keys)
+    if complete:
+        full: dict[tuple[str, str], list[TiView]] = {k: [] for k in complete}
+        for row in session.execute(sa.select(*cols).where(run_in(complete))):
+            full[(row.dag_id, row.run_id)].append(TiView(row.task_id, row.map_index, row.state, row.next_retry_at))
+        views.update(full)
+    if not partial:
+        return views
+    parts = {k: RunView([], defaultdict(Counter)) for k in partial}
+    for row in session.execute(sa.select(*cols).where(run_in(partial), TaskInstance.state.in_(OPEN_STATES))):
+        parts[(row.dag_id, row.run_id)].open.append(TiView(row.task_id, row.map_index, row.state, row.next_retry_at))
+    looked_at: set[str] = set()
+    for (dag_id, _), view in parts.items():
+        dag = dags[dag_id]
+        looked_at.update(dag.signal_tasks)
+        for task_id in {t.task_id for t in view.open if t.task_id in dag.tasks}:
+            looked_at.update(dag.upstream(task_id))
+    if looked_at:
+        query = (sa.select(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.state,
+                           sa.func.count())
+                 .where(run_in(partial))
+                 .group_by(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.state))
+        if len(looked_at) <= SMALL_DAG:  # a long IN list costs more than grouping a few more rows
+            query = query.where(TaskInstance.task_id.in_(looked_at))
+        for dag_id, run_id, task_id, state, count in session.execute(query):
+            parts[(dag_id, run_id)].counts[task_id][state] += int(count)
+    views.update(parts)
+    return views
 
 
 def _run_failed(session: Session, key: tuple[str, str], failures: int, error: Exception, now: datetime) -> None:

@@ -34,7 +34,7 @@ class BaseDialect:
         return {
             "pool_size": settings.database.pool_size,
             "max_overflow": settings.database.max_overflow,
-            "pool_pre_ping": True,
+            "pool_pre_ping": False,  # idle connections only: tandem.db.engine pings them
             "pool_recycle": settings.database.pool_recycle,
         }
 
@@ -73,6 +73,14 @@ class BaseDialect:
     def upsert(self, table: sa.Table, row: dict[str, Any], keys: list[str]) -> sa.Executable:
         """INSERT a row or UPDATE its non-key columns when the key exists."""
         raise NotImplementedError
+
+    def wakeup_statement(self, channel: str, sender: str) -> sa.Executable | None:
+        """A statement whose commit wakes the listeners of ``channel``; None without such a feature."""
+        return None
+
+    def listen(self, engine: Engine, channel: str) -> Any | None:
+        """A dedicated driver connection listening on ``channel``, or None without such a feature."""
+        return None
 
     def socket_fileno(self, dbapi_connection: Any) -> int | None:
         """The OS descriptor of a driver connection's socket, if it has one."""

@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from tandem.config import Settings
 from tandem.db.dialects.base import BaseDialect, MigrationLockTimeout, SelectT
@@ -89,6 +89,20 @@ class PostgresDialect(BaseDialect):
         if not update:
             return stmt.on_conflict_do_nothing(index_elements=keys)
         return stmt.on_conflict_do_update(index_elements=keys, set_=update)
+
+    def wakeup_statement(self, channel: str, sender: str) -> sa.Executable | None:
+        # NOTIFY is delivered at commit: a woken listener sees what the transaction wrote.
+        return sa.text("SELECT pg_notify(:channel, :sender)").bindparams(channel=channel, sender=sender)
+
+    def listen(self, engine: Engine, channel: str) -> Any | None:
+        import psycopg
+
+        url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        # Short bounds: the scheduler loop opens it, and polls meanwhile if the database is away.
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=2, keepalives=1, keepalives_idle=10,
+                               keepalives_interval=5, keepalives_count=3)
+        conn.execute(f"LISTEN {channel}")
+        return conn
 
     def socket_fileno(self, dbapi_connection: Any) -> int | None:
         try:
