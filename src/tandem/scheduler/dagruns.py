@@ -121,7 +121,8 @@ def create_scheduled_runs(session: Session, dialect: BaseDialect, cache: DagData
         sa.select(DagModel)
         .where(DagModel.is_paused.is_(False), DagModel.is_active.is_(True),
                DagModel.next_dagrun_create_after <= now,
-               DagModel.max_active_runs > _count_runs(DagModel.dag_id, ACTIVE_RUN_STATES))
+               # As in Airflow 3, a backfill's runs do not hold back the DAG's scheduled runs.
+               DagModel.max_active_runs > _count_runs(DagModel.dag_id, ACTIVE_RUN_STATES, exclude_backfill=True))
         .order_by(DagModel.next_dagrun_create_after)
         .limit(limit)
     )).scalars().all()
@@ -145,11 +146,13 @@ def create_scheduled_runs(session: Session, dialect: BaseDialect, cache: DagData
     return created
 
 
-def _count_runs(dag_id: Any, states: tuple[str, ...]) -> sa.ScalarSelect[int]:
+def _count_runs(dag_id: Any, states: tuple[str, ...], *, exclude_backfill: bool = False) -> sa.ScalarSelect[int]:
     """Correlated count of a DAG's runs in ``states`` (for limits checked inside the query)."""
     other = sa.orm.aliased(DagRun)
-    return (sa.select(sa.func.count()).select_from(other)
-            .where(other.dag_id == dag_id, other.state.in_(states)).scalar_subquery())
+    query = sa.select(sa.func.count()).select_from(other).where(other.dag_id == dag_id, other.state.in_(states))
+    if exclude_backfill:
+        query = query.where(other.run_type != "backfill")
+    return query.scalar_subquery()
 
 
 def _create_next_run(session: Session, row: DagModel, dag: DagData, now: datetime) -> int:

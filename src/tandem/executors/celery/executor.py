@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from tandem.executors.base import BaseExecutor, ExecutorStart
-from tandem.executors.celery.tasks import NOT_CLAIMED
 from tandem.executors.workload import Event, Workload
+from tandem.runner.remote_log import NOT_CLAIMED
 
 if TYPE_CHECKING:
     from celery import Celery
