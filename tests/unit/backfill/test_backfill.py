@@ -18,9 +18,9 @@ from tandem.backfill import (
     set_backfill_paused,
 )
 from tandem.db.session import session_scope
-from tandem.models import Backfill, DagRun, utcnow
+from tandem.models import Backfill, DagModel, DagRun, utcnow
 from tandem.orchestration.actions import set_dag_run_state
-from tandem.scheduler.dagruns import start_queued_runs
+from tandem.scheduler.dagruns import create_scheduled_runs, start_queued_runs
 from tandem.state import DagRunState
 from tests.fixtures.scheduler import Harness
 
@@ -189,3 +189,23 @@ with DAG("child", schedule=None, start_date=datetime(2024, 1, 1)) as d:
     # Then the child's marked task and its downstream at that date are added, nothing else
     assert groups == [("child", ["c9"], {"c1", "c2"})]
     assert unmarked == []
+
+
+def test_queued_backfill_runs_do_not_hold_back_scheduled_runs(harness: Harness) -> None:
+    # Given a DAG allowed one active run, with a backfill's four runs queued
+    harness.add_dag("daily", DAILY.replace("catchup=False", "catchup=False, max_active_runs=1"))
+    with session_scope(harness.engine) as session:
+        session.execute(sa.update(DagModel).where(DagModel.dag_id == "daily").values(is_paused=False))
+        backfill_id = create_backfill(session, request()).id
+    assert len(runs_of(harness, backfill_id)) == 4
+    scheduler = harness.scheduler()
+
+    # When the scheduler creates the DAG's due runs
+    with session_scope(harness.engine) as session:
+        created = create_scheduled_runs(session, scheduler.dialect, scheduler.cache, utcnow(), 10)
+
+    # Then its next scheduled run is created, as Airflow 3 does
+    assert created == 1
+    with session_scope(harness.engine) as session:
+        types = session.execute(sa.select(DagRun.run_type).where(DagRun.dag_id == "daily")).scalars().all()
+    assert sorted(types) == ["backfill"] * 4 + ["scheduled"]
