@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -155,6 +156,7 @@ def run(args: argparse.Namespace) -> None:
         if pg_name is not None:
             with sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT").connect() as c:
                 c.exec_driver_sql(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -121,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         if pg_name:
             with sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT").connect() as c:
                 c.exec_driver_sql(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
+        shutil.rmtree(Path(env["TANDEM_HOME"]).parent, ignore_errors=True)
     return 0
 
 
