@@ -79,6 +79,8 @@ MATRIX: list[tuple[str, str, str, str, object]] = [
     ("GET", "/api/v1/pools/export", "viewer", "/api/v1/pools/export", None),
     ("POST", "/api/v1/pools/import", "op", "/api/v1/pools/import", {}),
     ("GET", "/api/v1/assets", "viewer", "/api/v1/assets", None),
+    ("GET", "/api/v1/dagBundles", "viewer", "/api/v1/dagBundles", None),
+    ("GET", "/api/v1/dagBundles/{bundle_name}/versions", "viewer", "/api/v1/dagBundles/dags-folder/versions", None),
     ("GET", "/api/v1/assets/events", "viewer", "/api/v1/assets/events?uri=s3://none", None),
     ("GET", "/api/v1/importErrors", "viewer", "/api/v1/importErrors", None),
     ("GET", "/api/v1/importErrors/{import_error_id}", "viewer", "/api/v1/importErrors/999999", None),

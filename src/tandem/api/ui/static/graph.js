@@ -11,6 +11,8 @@
   const view = {x: 0, y: 0, w: W, h: H};
   let drag = null;
   let dragged = false;
+  // Once the user has zoomed or panned, a resize keeps their view instead of fitting again.
+  let moved = false;
 
   function size() { return {cw: svg.clientWidth || 1, ch: svg.clientHeight || 1}; }
   function scale() { return size().cw / view.w; }
@@ -25,6 +27,7 @@
   function setScale(s, cx, cy) {
     const {cw, ch} = size();
     s = Math.min(MAX, Math.max(MIN, s));
+    moved = true;
     // Keep the point under (cx, cy) in place.
     const ux = view.x + (cx / cw) * view.w, uy = view.y + (cy / ch) * view.h;
     view.w = cw / s;
@@ -35,6 +38,7 @@
   }
 
   function fit() {
+    moved = false;
     const {cw, ch} = size();
     const s = Math.min(cw / W, ch / H, 1);
     view.w = cw / s;
@@ -45,7 +49,7 @@
   }
 
   function zoomBy(factor) { const {cw, ch} = size(); setScale(scale() * factor, cw / 2, ch / 2); }
-  function panBy(dx, dy) { view.x += dx / scale(); view.y += dy / scale(); apply(); }
+  function panBy(dx, dy) { moved = true; view.x += dx / scale(); view.y += dy / scale(); apply(); }
 
   svg.addEventListener("wheel", (event) => {
     event.preventDefault();
@@ -64,6 +68,7 @@
     if (!dragged && Math.abs(dx) + Math.abs(dy) < 4) { return; }
     if (!dragged) { svg.setPointerCapture(drag.id); svg.classList.add("panning"); }
     dragged = true;
+    moved = true;
     view.x = drag.vx - dx / scale();
     view.y = drag.vy - dy / scale();
     apply();
@@ -123,6 +128,6 @@
     fit();
     svg.dataset.ready = "true";
     let resized = null;
-    window.addEventListener("resize", () => { window.clearTimeout(resized); resized = window.setTimeout(fit, 150); });
+    window.addEventListener("resize", () => { window.clearTimeout(resized); resized = window.setTimeout(() => (moved ? apply() : fit()), 150); });
   });
 }());
