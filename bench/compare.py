@@ -11,7 +11,7 @@ Shapes (no-op tasks, PostgreSQL metadata DB for both, a scratch database each):
             of the 5,000 tries, idle CPU once they are done;
   standalone  ``standalone`` start until its health endpoint answers, idle PSS and CPU.
 
-Without ``--airflow-venv`` only Tandem is measured. ``/work/shared``-style anchors install
+Without ``--airflow-venv`` only Tandem is measured. The anchors in ``../shared/anchors/airflow/`` install
 Airflow with ``install.sh VENV``. Each repeat runs Tandem and Airflow one after the other, the
 order swapped every repeat, so that machine noise falls on both. ``--quick``: one repeat,
 smaller widths (fan-out 200/1,000, mapped 1,000, 200 DAG files). Results are printed and

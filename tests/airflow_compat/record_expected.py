@@ -2,8 +2,8 @@
 
 Run it with Airflow's interpreter (Tandem never imports Airflow)::
 
-    bash ../../../shared/anchors/airflow/install.sh /work/airflow-venv   # once
-    /work/airflow-venv/bin/python tests/airflow_compat/record_expected.py [NAME ...]
+    bash ../../../shared/anchors/airflow/install.sh "$AIRFLOW_VENV"   # once
+    "$AIRFLOW_VENV"/bin/python tests/airflow_compat/record_expected.py [NAME ...]
 
 For each file, every DAG it defines is run once with ``airflow dags test`` in a fresh
 ``AIRFLOW_HOME`` (SQLite), and the run's state and each task instance's map index, state and
