@@ -21,6 +21,7 @@ from typing import Any
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import shapes
 from core_bench import Cluster, _ts, write_results
 
 # Runs `tandem scheduler` with statement and commit counters that a signal dumps to a file.
@@ -49,67 +50,6 @@ WRAPPER = textwrap.dedent('''
     from tandem.cli.main import main
     sys.exit(main(["scheduler"]))
 ''')
-
-FANOUT = '''
-from datetime import datetime
-from tandem import dag, task
-
-@dag(dag_id="scale_fanout_{w}", schedule=None, start_date=datetime(2024, 1, 1), max_active_tasks={p})
-def d():
-    @task
-    def start() -> None:
-        return None
-
-    @task
-    def noop() -> None:
-        return None
-
-    first = start()
-    for i in range({w}):
-        first >> noop.override(task_id=f"n{{i:05d}}")()
-
-d()
-'''
-
-MAPPED = '''
-from datetime import datetime
-from tandem import dag, task
-
-@dag(dag_id="scale_mapped_{w}", schedule=None, start_date=datetime(2024, 1, 1), max_active_tasks={p})
-def d():
-    @task
-    def items() -> list[int]:
-        return list(range({w}))
-
-    @task
-    def noop(x: int) -> None:
-        return None
-
-    noop.expand(x=items())
-
-d()
-'''
-
-CHAIN = '''
-from datetime import datetime
-from tandem import dag, task
-
-@dag(dag_id="scale_chain", schedule=None, start_date=datetime(2024, 1, 1))
-def d():
-    @task
-    def noop() -> None:
-        return None
-
-    previous = None
-    for i in range(30):
-        current = noop.override(task_id=f"t{i:02d}")()
-        if previous is not None:
-            previous >> current
-        previous = current
-
-d()
-'''
-
 
 class Counted(Cluster):
     def start(self, role: str) -> float:
@@ -155,7 +95,7 @@ def measure(c: Counted, dag_id: str) -> dict[str, Any]:
         "commits_per_task": round((after["commits"] - before["commits"]) / n, 2),
         "pings_per_task": round((after["pings"] - before["pings"]) / n, 2),
     }
-    if dag_id == "scale_chain":
+    if dag_id == shapes.chain_id():
         ordered = sorted(tis, key=lambda t: t.task_id)
         hops = [(_ts(b.start_date) - _ts(a.end_date)).total_seconds() * 1000 for a, b in zip(ordered, ordered[1:])]
         out["hop_median_ms"] = round(statistics.median(hops), 1)
@@ -174,13 +114,10 @@ def main() -> int:
     c = Counted(args.db, args.parallelism, dags=None)
     dags = c.tmp / "dags"
     dags.mkdir()
-    (dags / "scale_chain.py").write_text(CHAIN)
-    for w in widths:
-        (dags / f"scale_fanout_{w}.py").write_text(FANOUT.format(w=w, p=args.parallelism))
-    if args.mapped:
-        (dags / "scale_mapped.py").write_text(MAPPED.format(w=args.mapped, p=args.parallelism))
-    ids = ["scale_chain", *(f"scale_fanout_{w}" for w in widths)]
-    ids += [f"scale_mapped_{args.mapped}"] if args.mapped else []
+    # The comparison's shapes (bench/shapes.py), so both benches run the same DAGs.
+    shapes.write_run_shapes(dags, "tandem", chain=30, fanouts=widths, mapped=[args.mapped] if args.mapped else [])
+    ids = [shapes.chain_id(), *(shapes.fanout_id(w) for w in widths)]
+    ids += [shapes.mapped_id(args.mapped)] if args.mapped else []
     results: list[dict[str, Any]] = []
     try:
         c.tandem("db", "migrate")
