@@ -90,7 +90,8 @@ def test_worker_endpoint_counts_what_its_pool_processes_recorded(
     assert summed(samples, "tandem_ti_failures_total") == by_state["failed"]
     assert samples["tandem_ti_finish_total[('dag_id', 'counted'), ('state', 'failed'), ('task_id', 'broken')]"] == RUNS
     assert summed(samples, "tandem_node_info") == 1
-    assert samples["tandem_executor_open_slots[]"] == 2  # idle: its whole concurrency
-    # And its heartbeat carries its load for the dashboard
-    load = (cluster.worker_node("metrics-worker") or node).details["load"]
-    assert load == {"running": 0, "queued": 0, "open_slots": 2, "passes_per_s": None}
+    assert samples["tandem_executor_open_slots[]"] == 2  # measured at the scrape: idle, its whole concurrency
+    # And its heartbeats carry its load for the dashboard (the first beat after the runs says idle)
+    idle = {"running": 0, "queued": 0, "open_slots": 2, "passes_per_s": None}
+    wait_for(lambda: (cluster.worker_node("metrics-worker") or node).details["load"] == idle,
+             timeout=15, interval=0.3, message="a heartbeat with the idle worker's load")

@@ -47,7 +47,7 @@ class NodeCollector(Collector):
         info = GaugeMetricFamily("tandem_node_info", "This node (always 1)", labels=["role", "node_id", "hostname"])
         info.add_metric([self.role, self.node_id, socket.gethostname()], 1)
         yield info
-        figures = dict(load.latest)
+        figures = load.current()
         for name, key, doc in (
             ("tandem_executor_open_slots", "open_slots", "Open slots of this node's executor (Airflow: "
              "executor.open_slots)"),

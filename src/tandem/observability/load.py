@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -25,6 +26,19 @@ WINDOW = 60.0
 
 #: The last load this process wrote (its metrics endpoint exports it as gauges).
 latest: dict[str, Any] = {}
+#: Where a process can tell its load without the DB (a Celery worker), the metrics endpoint asks
+#: it at scrape time instead of showing the last heartbeat's figures, which lag by up to a beat.
+_live: Callable[[], dict[str, Any]] | None = None
+
+
+def measure_live(source: Callable[[], dict[str, Any]]) -> None:
+    global _live
+    _live = source
+
+
+def current() -> dict[str, Any]:
+    """The figures a scrape exports: measured now where the process can, else the last beat's."""
+    return _live() if _live is not None else dict(latest)
 
 
 class PassRate:

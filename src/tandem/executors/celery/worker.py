@@ -25,7 +25,7 @@ from typing import Any
 from tandem.config import Settings, get_settings
 from tandem.logs.server import LogServer
 from tandem.observability import instruments
-from tandem.observability.load import worker_load
+from tandem.observability.load import measure_live, worker_load
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,8 @@ def _on_worker_init(sender: Any, **_: Any) -> None:
     runtime.heartbeat = NodeHeartbeat(runtime, settings)
     runtime.heartbeat.start()
     _runtime = runtime
+    concurrency = runtime.concurrency
+    measure_live(lambda: worker_load(running_tries(), concurrency))
     _prune_bundle_cache(settings)
     log.info(
         "worker node %s (%s) consuming %s, log server %s",
