@@ -109,7 +109,7 @@ class Cluster:
         raise TimeoutError(f"{dag_id}/{run_id} did not finish; see {self.tmp}")
 
     def tis(self, dag_id: str, run_id: str) -> list[Any]:
-        return self.query("select task_id, start_date, end_date, state from task_instance "
+        return self.query("select task_id, scheduled_at, queued_at, start_date, end_date, state from task_instance "
                           "where dag_id=:d and run_id=:r order by task_id", d=dag_id, r=run_id)
 
     def rss_mb(self) -> dict[str, float]:
@@ -153,8 +153,17 @@ def measure_chain(c: Cluster) -> dict[str, float]:
     tis = c.tis("bench_chain", run_id)
     hops = [(_ts(b.start_date) - _ts(a.end_date)).total_seconds() * 1000 for a, b in zip(tis, tis[1:])]
     wall = (_ts(tis[-1].end_date) - _ts(tis[0].start_date)).total_seconds()
+
+    def leg(since: str, until: str) -> float:
+        """Median ms of one leg of the hop: where the time between two tasks goes."""
+        return round(statistics.median((_ts(getattr(b, until)) - _ts(getattr(a if since == "end_date" else b, since)))
+                                       .total_seconds() * 1000 for a, b in zip(tis, tis[1:])), 1)
+
     return {"state": state, "wall_s": round(wall, 3), "hop_median_ms": round(statistics.median(hops), 1),
-            "hop_p95_ms": round(percentile(hops, 0.95), 1)}
+            "hop_p95_ms": round(percentile(hops, 0.95), 1),
+            "end_to_scheduled_ms": leg("end_date", "scheduled_at"),
+            "scheduled_to_queued_ms": leg("scheduled_at", "queued_at"),
+            "queued_to_start_ms": leg("queued_at", "start_date")}
 
 
 def measure_fanout(c: Cluster) -> dict[str, float]:
@@ -244,6 +253,9 @@ def print_table(results: dict[str, Any]) -> None:
         ("chain wall s (30 tasks)", lambda r: med(r["chain"], "wall_s"), 32.8),
         ("chain hop median ms", lambda r: med(r["chain"], "hop_median_ms"), 1012),
         ("chain hop p95 ms", lambda r: med(r["chain"], "hop_p95_ms"), 1056),
+        ("  hop: upstream end -> scheduled ms", lambda r: med(r["chain"], "end_to_scheduled_ms"), None),
+        ("  hop: scheduled -> queued ms", lambda r: med(r["chain"], "scheduled_to_queued_ms"), None),
+        ("  hop: queued -> started ms", lambda r: med(r["chain"], "queued_to_start_ms"), None),
         ("fan-out tasks/s (201 tasks)", lambda r: med(r["fanout"], "tasks_per_s"), 2.69),
         ("scheduler idle RSS MB (main process)", lambda r: r["idle_rss_mb"]["main"], 170),
         ("scheduler idle RSS MB (process tree)", lambda r: r["idle_rss_mb"]["tree"], None),
