@@ -11,7 +11,7 @@ import logging
 import re
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -20,7 +20,7 @@ from tandem import __version__
 from tandem.config import Settings, get_settings
 from tandem.db.dialects import BaseDialect, dialect_for
 from tandem.models import DEFAULT_POOL, Lock, Pool
-from tandem.models.base import Base
+from tandem.models.base import Base, table_of
 from tandem.models.pool import DEFAULT_POOL_SLOTS
 
 if TYPE_CHECKING:
@@ -137,9 +137,9 @@ def _seed(engine: Engine) -> None:
     dialect = _dialect(engine)
     with engine.begin() as conn:
         conn.execute(dialect.insert_ignore(
-            cast(sa.Table, Pool.__table__), [{"name": DEFAULT_POOL, "slots": DEFAULT_POOL_SLOTS, "description": "Default pool"}]
+            table_of(Pool), [{"name": DEFAULT_POOL, "slots": DEFAULT_POOL_SLOTS, "description": "Default pool"}]
         ))
-        conn.execute(dialect.insert_ignore(cast(sa.Table, Lock.__table__), [{"name": n} for n in LOCK_NAMES]))
+        conn.execute(dialect.insert_ignore(table_of(Lock), [{"name": n} for n in LOCK_NAMES]))
 
 
 def schema_problem(engine: Engine) -> str | None:

@@ -2,7 +2,7 @@
 
 from tandem.models.asset import AssetConsumer, AssetEvent, AssetEventDagRun
 from tandem.models.backfill import Backfill, BackfillDagRun
-from tandem.models.base import Base, utcnow
+from tandem.models.base import Base, table_of, utcnow
 from tandem.models.bundle import BundleFileContent, DagBundle, DagBundleVersion
 from tandem.models.connection import Connection
 from tandem.models.dag import DagCode, DagModel, ImportError_, SerializedDagModel
@@ -42,5 +42,6 @@ __all__ = [
     "UserSession",
     "Variable",
     "XCom",
+    "table_of",
     "utcnow",
 ]

@@ -7,7 +7,7 @@ Times are stored in UTC and always come back as aware datetimes, whatever the di
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -18,6 +18,11 @@ from tandem.db import clock
 
 # Composite keys of three ids must fit MySQL's 3072-byte index limit in utf8mb4.
 ID_LEN = 200
+
+
+def table_of(model: type[Any]) -> sa.Table:
+    """The Core table of a model class (typed: ``__table__`` is a FromClause to mypy)."""
+    return cast(sa.Table, model.__table__)
 
 
 def utcnow() -> datetime:

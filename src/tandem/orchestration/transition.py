@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tandem.models import DagRun, TaskInstance, utcnow
+from tandem.models import DagRun, TaskInstance, table_of, utcnow
 from tandem.orchestration.policies import RUN_POLICY, TI_POLICY
 from tandem.state import DagRunState, TaskInstanceState, run_allowed, ti_allowed
 
@@ -84,23 +84,25 @@ def _check_ti_edges(expected: frozenset[TaskInstanceState], new: TaskInstanceSta
         raise InvalidTransition(f"task instance cannot go from {', '.join(bad)} to {new.value}")
 
 
+# The writes below are plain Core statements on the tables: they sit on every hop's path, and
+# the ORM's bulk-update machinery costs more CPU than the round trip itself.
+_TI = table_of(TaskInstance)
+_RUN = table_of(DagRun)
+
+
 def _key_clause(keys: list[TiKey]) -> sa.ColumnElement[bool]:
+    c = _TI.c
     if len(keys) == 1:
         k = keys[0]
-        return sa.and_(
-            TaskInstance.dag_id == k.dag_id, TaskInstance.run_id == k.run_id,
-            TaskInstance.task_id == k.task_id, TaskInstance.map_index == k.map_index,
-        )
+        return sa.and_(c.dag_id == k.dag_id, c.run_id == k.run_id, c.task_id == k.task_id, c.map_index == k.map_index)
     runs = {(k.dag_id, k.run_id) for k in keys}
     if len(runs) == 1:
         dag_id, run_id = next(iter(runs))
         return sa.and_(
-            TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id,
-            sa.tuple_(TaskInstance.task_id, TaskInstance.map_index).in_([(k.task_id, k.map_index) for k in keys]),
+            c.dag_id == dag_id, c.run_id == run_id,
+            sa.tuple_(c.task_id, c.map_index).in_([(k.task_id, k.map_index) for k in keys]),
         )
-    return sa.tuple_(
-        TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index
-    ).in_([tuple(k) for k in keys])
+    return sa.tuple_(c.dag_id, c.run_id, c.task_id, c.map_index).in_([tuple(k) for k in keys])
 
 
 def transition_tis(
@@ -149,14 +151,13 @@ def _apply_ti(p: TiProposal) -> int:
         if rule.applies(p.expected, p.new):
             rule.before_transition(p)
     _check_ti_edges(p.expected, p.new)
-    where = [_key_clause(p.keys), TaskInstance.state.in_([s.value for s in p.expected])]
+    c = _TI.c
+    where = [_key_clause(p.keys), c.state.in_([s.value for s in p.expected])]
     if p.try_number is not None:
-        where.append(TaskInstance.try_number == p.try_number)
-    where.extend(getattr(TaskInstance, column) == value for column, value in p.guard.items())
+        where.append(c.try_number == p.try_number)
+    where.extend(c[column] == value for column, value in p.guard.items())
     p.values.update(state=p.new.value, updated_at=p.now)
-    result = p.session.execute(
-        sa.update(TaskInstance).where(*where).values(**p.values).execution_options(synchronize_session=False)
-    )
+    result = p.session.execute(sa.update(_TI).where(*where).values(**p.values))
     changed: int = result.rowcount  # type: ignore[attr-defined]
     if changed:
         for rule in TI_POLICY:
@@ -186,10 +187,9 @@ def transition_run(
         if rule.applies(p.expected, p.new):
             rule.before_transition(p)
     p.values.update(state=p.new.value, updated_at=p.now)
+    c = _RUN.c
     result = session.execute(
-        sa.update(DagRun)
-        .where(DagRun.dag_id == dag_id, DagRun.run_id == run_id, DagRun.state.in_([s.value for s in exp]))
+        sa.update(_RUN).where(c.dag_id == dag_id, c.run_id == run_id, c.state.in_([s.value for s in exp]))
         .values(**p.values)
-        .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tandem.config import get_settings
 from tandem.executors.workload import Workload
-from tandem.models import DagBundle, DagRun, SerializedDagModel, TaskInstance, TaskTry, XCom, utcnow
+from tandem.models import DagBundle, DagRun, SerializedDagModel, TaskInstance, TaskTry, XCom, table_of, utcnow
 from tandem.orchestration import RetryParams, TiKey, transition_ti
 from tandem.runner.assets import record_asset_events
 from tandem.state import TaskInstanceState
@@ -72,7 +72,9 @@ def claim_try(session: Session, workload: Workload, *, hostname: str, node_id: s
             )
         ).scalar_one_or_none()
         return None if started is None else _read_claim(session, workload, started)
-    session.add(TaskTry(
+    # Plain Core statements here and below: they are on every try's path, where the ORM's unit of
+    # work and bulk machinery cost more CPU than the round trips themselves.
+    session.execute(sa.insert(_TRY).values(
         dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id, map_index=key.map_index,
         try_number=workload.try_number, state=TaskInstanceState.RUNNING.value, start_date=now,
         hostname=hostname, pid=pid, node_id=node_id,
@@ -80,27 +82,39 @@ def claim_try(session: Session, workload: Workload, *, hostname: str, node_id: s
     return _read_claim(session, workload, now)
 
 
+_TRY = table_of(TaskTry)
+_RUN = table_of(DagRun)
+_PREVIOUS = _RUN.alias("previous")
+_LATEST = _RUN.alias("latest_success")
+
+
 def _read_claim(session: Session, workload: Workload, start_date: datetime) -> Claim:
     key = workload.key
-    run = session.execute(
-        sa.select(DagRun.run_id, DagRun.logical_date, DagRun.data_interval_start, DagRun.data_interval_end,
-                  DagRun.run_type, DagRun.conf, DagRun.bundle_name, DagRun.bundle_version)
-        .where(DagRun.dag_id == key.dag_id, DagRun.run_id == key.run_id)
+    run, prev, latest = _RUN.c, _PREVIOUS.c, _LATEST.c
+    # The DAG's last successful run before this one (the context's prev_*_success), joined in
+    # the same statement, and read here in the claim's transaction so the try needs no DB for it.
+    previous_id = (
+        sa.select(latest.id)
+        .where(latest.dag_id == run.dag_id, latest.state == "success", latest.logical_date < run.logical_date)
+        .order_by(latest.logical_date.desc()).limit(1).correlate(_RUN).scalar_subquery()
+    )
+    row = session.execute(
+        sa.select(run.run_id, run.logical_date, run.data_interval_start, run.data_interval_end, run.run_type,
+                  run.conf, run.bundle_name, run.bundle_version, prev.id.label("previous_id"),
+                  prev.data_interval_start.label("previous_start"), prev.data_interval_end.label("previous_end"),
+                  prev.start_date.label("previous_started"), prev.end_date.label("previous_ended"))
+        .select_from(_RUN.outerjoin(_PREVIOUS, prev.id == previous_id))
+        .where(run.dag_id == key.dag_id, run.run_id == key.run_id)
     ).one()
-    # Read here, in the claim's transaction, so that the try itself needs no database for it.
-    previous = session.execute(
-        sa.select(DagRun.data_interval_start, DagRun.data_interval_end, DagRun.start_date, DagRun.end_date)
-        .where(DagRun.dag_id == key.dag_id, DagRun.state == "success", DagRun.logical_date < run.logical_date)
-        .order_by(DagRun.logical_date.desc()).limit(1)
-    ).one_or_none()
-    version = run.bundle_version
+    previous = None if row.previous_id is None else PreviousRun(
+        row.previous_start, row.previous_end, row.previous_started, row.previous_ended)
+    version = row.bundle_version
     if version and get_settings().dag_processor.disable_bundle_versioning:
         # Airflow's disable_bundle_versioning: every try runs its bundle's latest version.
         version = session.execute(sa.select(DagBundle.latest_version).where(
-            DagBundle.name == run.bundle_name)).scalar() or version
-    return Claim(run.run_id, run.logical_date, run.data_interval_start, run.data_interval_end, run.run_type,
-                 dict(run.conf or {}), start_date, PreviousRun(*previous) if previous is not None else None,
-                 run.bundle_name, version)
+            DagBundle.name == row.bundle_name)).scalar() or version
+    return Claim(row.run_id, row.logical_date, row.data_interval_start, row.data_interval_end, row.run_type,
+                 dict(row.conf or {}), start_date, previous, row.bundle_name, version)
 
 
 def finish_try(
@@ -139,7 +153,7 @@ def finish_try(
     if workload.try_number > 1:
         session.execute(sa.delete(XCom).where(*ti_clause))  # an earlier try's values are stale
     if xcoms:
-        session.execute(sa.insert(XCom), [
+        session.execute(sa.insert(table_of(XCom)), [
             {"dag_id": key.dag_id, "run_id": key.run_id, "task_id": key.task_id, "map_index": key.map_index,
              "key": xkey, "value": value, "timestamp": now} for xkey, value in xcoms.items()
         ])
@@ -152,10 +166,11 @@ def finish_try(
 def close_try_record(session: Session, key: TiKey, try_number: int, final: TaskInstanceState,
                      now: datetime) -> None:
     """Copy how a try ended onto its history row (the task instance row holds the truth)."""
+    c = _TRY.c
     session.execute(
-        sa.update(TaskTry)
-        .where(TaskTry.dag_id == key.dag_id, TaskTry.run_id == key.run_id, TaskTry.task_id == key.task_id,
-               TaskTry.map_index == key.map_index, TaskTry.try_number == try_number)
+        sa.update(_TRY)
+        .where(c.dag_id == key.dag_id, c.run_id == key.run_id, c.task_id == key.task_id,
+               c.map_index == key.map_index, c.try_number == try_number)
         .values(state=final.value, end_date=now)
     )
 

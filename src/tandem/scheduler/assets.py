@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tandem.db.dialects import BaseDialect
-from tandem.models import AssetConsumer, AssetEvent, AssetEventDagRun, DagModel
+from tandem.models import AssetConsumer, AssetEvent, AssetEventDagRun, DagModel, table_of
 from tandem.scheduler.dag_data import DagDataCache
 from tandem.scheduler.dagruns import insert_run
 from tandem.sdk.assets import asset_condition
@@ -51,7 +51,7 @@ def create_asset_triggered_runs(session: Session, dialect: BaseDialect, cache: D
     if not dag_ids:
         return 0
     newest = session.execute(sa.select(sa.func.max(AssetEvent.id))).scalar_one_or_none() or 0
-    session.execute(dialect.insert_ignore(AssetConsumer.__table__,  # type: ignore[arg-type]
+    session.execute(dialect.insert_ignore(table_of(AssetConsumer),
                                           [{"dag_id": d, "last_event_id": newest} for d in dag_ids]))
     consumers = session.execute(dialect.skip_locked(
         sa.select(AssetConsumer).where(AssetConsumer.dag_id.in_(dag_ids), AssetConsumer.last_event_id < newest)

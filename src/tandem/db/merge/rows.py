@@ -6,15 +6,14 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from tandem.models.base import table_of
 
-def table_of(model: type[Any]) -> sa.Table:
-    """The Core table of a model class (typed: ``__table__`` is a FromClause to mypy)."""
-    return cast(sa.Table, model.__table__)
+__all__ = ["table_of"]
 
 
 def canonical(value: Any) -> Any:
