@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -84,25 +85,46 @@ def _check_ti_edges(expected: frozenset[TaskInstanceState], new: TaskInstanceSta
         raise InvalidTransition(f"task instance cannot go from {', '.join(bad)} to {new.value}")
 
 
-# The writes below are plain Core statements on the tables: they sit on every hop's path, and
-# the ORM's bulk-update machinery costs more CPU than the round trip itself.
+# The writes below are plain Core statements on the tables, built once per shape with bound
+# parameters: they sit on every hop's path, where building an expression tree and the ORM's
+# bulk-update machinery cost more CPU than the round trip itself.
 _TI = table_of(TaskInstance)
 _RUN = table_of(DagRun)
 
 
-def _key_clause(keys: list[TiKey]) -> sa.ColumnElement[bool]:
+@functools.lru_cache(maxsize=256)
+def _ti_update(keys: str, expected: tuple[str, ...], try_number: bool, guard: tuple[str, ...],
+               columns: tuple[str, ...]) -> sa.Update:
+    """The CAS update for one shape of transition (which key form, which guards, which columns set).
+
+    ``keys``: "one" (a task instance), "run" (several of one run) or "many" (of several runs).
+    """
     c = _TI.c
+    where: list[sa.ColumnElement[bool]] = []
+    if keys == "many":
+        where.append(sa.tuple_(c.dag_id, c.run_id, c.task_id, c.map_index).in_(sa.bindparam("k_keys", expanding=True)))
+    else:
+        where += [c.dag_id == sa.bindparam("k_dag_id"), c.run_id == sa.bindparam("k_run_id")]
+        if keys == "one":
+            where += [c.task_id == sa.bindparam("k_task_id"), c.map_index == sa.bindparam("k_map_index")]
+        else:
+            where.append(sa.tuple_(c.task_id, c.map_index).in_(sa.bindparam("k_items", expanding=True)))
+    where.append(c.state.in_(expected))
+    if try_number:
+        where.append(c.try_number == sa.bindparam("k_try_number"))
+    where += [c[column] == sa.bindparam(f"g_{column}") for column in guard]
+    return sa.update(_TI).where(*where).values({col: sa.bindparam(f"v_{col}", type_=c[col].type) for col in columns})
+
+
+def _key_params(keys: list[TiKey]) -> tuple[str, dict[str, Any]]:
     if len(keys) == 1:
         k = keys[0]
-        return sa.and_(c.dag_id == k.dag_id, c.run_id == k.run_id, c.task_id == k.task_id, c.map_index == k.map_index)
+        return "one", {"k_dag_id": k.dag_id, "k_run_id": k.run_id, "k_task_id": k.task_id, "k_map_index": k.map_index}
     runs = {(k.dag_id, k.run_id) for k in keys}
     if len(runs) == 1:
         dag_id, run_id = next(iter(runs))
-        return sa.and_(
-            c.dag_id == dag_id, c.run_id == run_id,
-            sa.tuple_(c.task_id, c.map_index).in_([(k.task_id, k.map_index) for k in keys]),
-        )
-    return sa.tuple_(c.dag_id, c.run_id, c.task_id, c.map_index).in_([tuple(k) for k in keys])
+        return "run", {"k_dag_id": dag_id, "k_run_id": run_id, "k_items": [(k.task_id, k.map_index) for k in keys]}
+    return "many", {"k_keys": [tuple(k) for k in keys]}
 
 
 def transition_tis(
@@ -151,13 +173,16 @@ def _apply_ti(p: TiProposal) -> int:
         if rule.applies(p.expected, p.new):
             rule.before_transition(p)
     _check_ti_edges(p.expected, p.new)
-    c = _TI.c
-    where = [_key_clause(p.keys), c.state.in_([s.value for s in p.expected])]
-    if p.try_number is not None:
-        where.append(c.try_number == p.try_number)
-    where.extend(c[column] == value for column, value in p.guard.items())
     p.values.update(state=p.new.value, updated_at=p.now)
-    result = p.session.execute(sa.update(_TI).where(*where).values(**p.values))
+    shape, params = _key_params(p.keys)
+    columns = tuple(sorted(p.values))
+    guard = tuple(sorted(p.guard))
+    statement = _ti_update(shape, tuple(sorted(s.value for s in p.expected)), p.try_number is not None, guard, columns)
+    params.update({f"v_{col}": p.values[col] for col in columns})
+    params.update({f"g_{col}": p.guard[col] for col in guard})
+    if p.try_number is not None:
+        params["k_try_number"] = p.try_number
+    result = p.session.execute(statement, params)
     changed: int = result.rowcount  # type: ignore[attr-defined]
     if changed:
         for rule in TI_POLICY:

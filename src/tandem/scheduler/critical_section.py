@@ -6,6 +6,7 @@ cannot get it skips queuing this loop instead of waiting, and a peer does the wo
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,9 +32,24 @@ class LockBusy(Exception):
     """Another scheduler holds the critical section."""
 
 
+# Statements every pass runs, built once: building an expression tree costs more CPU than
+# the round trip that runs it.
+_LOCK_ROW = sa.select(Lock.name).where(Lock.name == LOCK_NAME)
+_POOLS = sa.select(Pool.name, Pool.slots)
+_OCCUPIED = (
+    sa.select(TaskInstance.pool, TaskInstance.dag_id, sa.func.sum(TaskInstance.pool_slots), sa.func.count())
+    .where(TaskInstance.state.in_(_OCCUPYING)).group_by(TaskInstance.pool, TaskInstance.dag_id)
+)
+
+
+@functools.lru_cache(maxsize=8)
+def _lock_statement(dialect: BaseDialect) -> sa.Select[str]:
+    return dialect.nowait(_LOCK_ROW)
+
+
 def take_lock(session: Session, dialect: BaseDialect) -> None:
     try:
-        session.execute(dialect.nowait(sa.select(Lock.name).where(Lock.name == LOCK_NAME))).one()
+        session.execute(_lock_statement(dialect)).one()
     except sa.exc.OperationalError as e:
         if dialect.is_lock_unavailable(e):
             raise LockBusy() from None
@@ -77,18 +93,27 @@ def queue_task_instances(session: Session, dialect: BaseDialect, cache: DagDataC
     return [_workload(c, dags[c.dag_id], node_id) for c in chosen]
 
 
+_SCHEDULED = (
+    sa.select(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index,
+              TaskInstance.pool, TaskInstance.pool_slots, TaskInstance.queue, TaskInstance.try_number,
+              TaskInstance.priority_weight)
+    .join(DagRun, sa.and_(DagRun.dag_id == TaskInstance.dag_id, DagRun.run_id == TaskInstance.run_id))
+    .where(TaskInstance.state == S.SCHEDULED.value, DagRun.state == DagRunState.RUNNING.value)
+)
+_ORDER = (TaskInstance.priority_weight.desc(), TaskInstance.scheduled_at, TaskInstance.map_index)
+# As in Airflow, a paused DAG's tasks wait (``dags test`` runs its run regardless).
+_UNPAUSED = (_SCHEDULED.join(DagModel, DagModel.dag_id == TaskInstance.dag_id)
+             .where(DagModel.is_paused.is_(False)))
+_UNPAUSED_IN_ORDER = _UNPAUSED.order_by(*_ORDER)
+
+
 def _candidates(budget: _Budget, only: tuple[str, str] | None) -> sa.Select:
-    query = (
-        sa.select(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index,
-                  TaskInstance.pool, TaskInstance.pool_slots, TaskInstance.queue, TaskInstance.try_number,
-                  TaskInstance.priority_weight)
-        .join(DagRun, sa.and_(DagRun.dag_id == TaskInstance.dag_id, DagRun.run_id == TaskInstance.run_id))
-        .where(TaskInstance.state == S.SCHEDULED.value, DagRun.state == DagRunState.RUNNING.value)
-    )
+    if only is None and budget.open:
+        return _UNPAUSED_IN_ORDER
     if only is not None:
-        query = query.where(TaskInstance.dag_id == only[0], TaskInstance.run_id == only[1])
-    else:  # as in Airflow, a paused DAG's tasks wait (``dags test`` runs its run regardless)
-        query = query.join(DagModel, DagModel.dag_id == TaskInstance.dag_id).where(DagModel.is_paused.is_(False))
+        query = _SCHEDULED.where(TaskInstance.dag_id == only[0], TaskInstance.run_id == only[1])
+    else:
+        query = _UNPAUSED
     if budget.closed_pools:
         query = query.where(TaskInstance.pool.not_in(budget.closed_pools))
     if budget.closed_dags:
@@ -98,7 +123,7 @@ def _candidates(budget: _Budget, only: tuple[str, str] | None) -> sa.Select:
     if budget.closed_task_runs:
         query = query.where(sa.tuple_(TaskInstance.dag_id, TaskInstance.task_id, TaskInstance.run_id)
                             .not_in(budget.closed_task_runs))
-    return query.order_by(TaskInstance.priority_weight.desc(), TaskInstance.scheduled_at, TaskInstance.map_index)
+    return query.order_by(*_ORDER)
 
 
 @dataclass
@@ -116,15 +141,17 @@ class _Budget:
     closed_tasks: set[tuple[str, str]] = field(default_factory=set)
     closed_task_runs: set[tuple[str, str, str]] = field(default_factory=set)
 
+    @property
+    def open(self) -> bool:
+        """Nothing is closed yet: the candidates' query needs no exclusions."""
+        return not (self.closed_pools or self.closed_dags or self.closed_tasks or self.closed_task_runs)
+
     @classmethod
     def read(cls, session: Session) -> _Budget:
-        pools = dict(session.execute(sa.select(Pool.name, Pool.slots)).all())
+        pools = dict(session.execute(_POOLS).all())
         pool_used: dict[str, int] = defaultdict(int)
         dag_used: dict[str, int] = defaultdict(int)
-        for pool, dag_id, slots, count in session.execute(
-            sa.select(TaskInstance.pool, TaskInstance.dag_id, sa.func.sum(TaskInstance.pool_slots), sa.func.count())
-            .where(TaskInstance.state.in_(_OCCUPYING)).group_by(TaskInstance.pool, TaskInstance.dag_id)
-        ):
+        for pool, dag_id, slots, count in session.execute(_OCCUPIED):
             pool_used[pool] += int(slots)
             dag_used[dag_id] += int(count)
         return cls(pools, pool_used, dag_used, closed_pools={p for p, n in pools.items() if pool_used[p] >= n})
