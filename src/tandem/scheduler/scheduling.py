@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tandem.db.dialects import BaseDialect
-from tandem.models import DagModel, DagRun, TaskInstance, XCom
+from tandem.models import DagModel, DagRun, TaskInstance, XCom, table_of
 from tandem.observability import instruments
 from tandem.orchestration import TiKey, transition_run, transition_tis
 from tandem.scheduler.callbacks import DagCallback, wanted
@@ -46,15 +46,31 @@ class ScheduleStats:
     callbacks: list[DagCallback] = field(default_factory=list)
 
 
+@dataclass
+class _Run:
+    """What a pass needs of a run it locked (plain columns: loading ORM objects costs more CPU
+    than the whole round trip). ``dag_hash`` is updated when the run is moved to a new DAG version."""
+
+    id: int
+    dag_id: str
+    run_id: str
+    logical_date: datetime
+    start_date: datetime | None
+    dag_hash: str | None
+    scheduling_failures: int
+
+
+_RunSelect = sa.Select[int, str, str, datetime, datetime | None, str | None, int]
 # Built once (the pass's time is a bound parameter): building it costs more CPU than running it.
-_RUNNING = sa.select(DagRun).where(
+_RUNNING: _RunSelect = sa.select(DagRun.id, DagRun.dag_id, DagRun.run_id, DagRun.logical_date, DagRun.start_date,
+                     DagRun.dag_hash, DagRun.scheduling_failures).where(
     DagRun.state == DagRunState.RUNNING.value,
     sa.or_(DagRun.next_scheduling_at.is_(None), DagRun.next_scheduling_at <= sa.bindparam("now")),
 )
 
 
 @functools.lru_cache(maxsize=8)
-def _runs_to_schedule(dialect: BaseDialect, limit: int) -> sa.Select[DagRun]:
+def _runs_to_schedule(dialect: BaseDialect, limit: int) -> _RunSelect:
     # As in Airflow, a paused DAG's runs wait.
     return dialect.skip_locked(
         _RUNNING.join(DagModel, DagModel.dag_id == DagRun.dag_id).where(DagModel.is_paused.is_(False))
@@ -71,7 +87,7 @@ def schedule_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, n
     else:  # ``dags test`` drives its own run, paused or not
         query = dialect.skip_locked(_RUNNING.where(DagRun.dag_id == only[0], DagRun.run_id == only[1])
                                     .order_by(DagRun.last_scheduling_decision).limit(limit))
-    runs = session.execute(query, {"now": now}).scalars().all()
+    runs = [_Run(*row) for row in session.execute(query, {"now": now})]
     if not runs:
         return stats
     stats.runs = len(runs)
@@ -107,7 +123,7 @@ def schedule_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, n
     return stats
 
 
-def _schedule_run(session: Session, run: DagRun, dag: DagData, view: list[TiView] | RunView,
+def _schedule_run(session: Session, run: _Run, dag: DagData, view: list[TiView] | RunView,
                   signals: dict[tuple[str, str], Any], now: datetime, stats: ScheduleStats) -> None:
     if isinstance(view, list):  # the complete view
         run_tis = view
@@ -130,9 +146,10 @@ def _schedule_run(session: Session, run: DagRun, dag: DagData, view: list[TiView
                                       "all tasks done" if succeeded else "a leaf task failed")
             log.info("DAG run %s/%s finished: %s", run.dag_id, run.run_id, new.value)
             instruments.dag_run_finished(run.dag_id, new.value, run.start_date, now)
-    run.last_scheduling_decision = now
+    values: dict[str, Any] = {"last_scheduling_decision": now, "dag_hash": run.dag_hash}
     if run.scheduling_failures:
-        run.scheduling_error, run.scheduling_failures, run.next_scheduling_at = None, 0, None
+        values.update(scheduling_error=None, scheduling_failures=0, next_scheduling_at=None)
+    session.execute(sa.update(_DAG_RUN).where(_DAG_RUN.c.id == run.id).values(values))
 
 
 # A DAG this small is read whole on every pass: one query costs less than the three of a
@@ -141,7 +158,7 @@ SMALL_DAG = 100
 _OTHERS = [st.value for st in TI_UNFINISHED if st.value not in OPEN_STATES]
 
 
-def _partial_candidates(session: Session, runs: Sequence[DagRun], dags: dict[str, DagData],
+def _partial_candidates(session: Session, runs: Sequence[_Run], dags: dict[str, DagData],
                         now: datetime) -> set[tuple[str, str]]:
     """The runs a partial view will do for: wide ones that cannot end in this pass, as they
     have unfinished instances that a plan does not decide on (scheduled, queued, running).
@@ -162,23 +179,27 @@ def _partial_candidates(session: Session, runs: Sequence[DagRun], dags: dict[str
     )}
 
 
+_DAG_RUN = table_of(DagRun)
+_RUN_TIS = sa.select(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index,
+                     TaskInstance.state, TaskInstance.next_retry_at).where(
+    sa.tuple_(TaskInstance.dag_id, TaskInstance.run_id).in_(sa.bindparam("runs", expanding=True)))
+_OPEN_RUN_TIS = _RUN_TIS.where(TaskInstance.state.in_(OPEN_STATES))
+
+
 def _read_views(session: Session, dags: dict[str, DagData], complete: list[tuple[str, str]],
                 partial: list[tuple[str, str]]) -> dict[tuple[str, str], list[TiView] | RunView]:
     """Every instance of the ``complete`` runs; the open instances of the ``partial`` ones, with
     state counts of the tasks those instances look at (upstream, branches), grouped in SQL."""
     views: dict[tuple[str, str], list[TiView] | RunView] = {}
-    cols = (TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index,
-            TaskInstance.state, TaskInstance.next_retry_at)
-    run_in = lambda keys: sa.tuple_(TaskInstance.dag_id, TaskInstance.run_id).in_(keys)
     if complete:
         full: dict[tuple[str, str], list[TiView]] = {k: [] for k in complete}
-        for row in session.execute(sa.select(*cols).where(run_in(complete))):
+        for row in session.execute(_RUN_TIS, {"runs": complete}):
             full[(row.dag_id, row.run_id)].append(TiView(row.task_id, row.map_index, row.state, row.next_retry_at))
         views.update(full)
     if not partial:
         return views
     parts = {k: RunView([], defaultdict(Counter)) for k in partial}
-    for row in session.execute(sa.select(*cols).where(run_in(partial), TaskInstance.state.in_(OPEN_STATES))):
+    for row in session.execute(_OPEN_RUN_TIS, {"runs": partial}):
         parts[(row.dag_id, row.run_id)].open.append(TiView(row.task_id, row.map_index, row.state, row.next_retry_at))
     looked_at: set[str] = set()
     for (dag_id, _), view in parts.items():
@@ -189,7 +210,7 @@ def _read_views(session: Session, dags: dict[str, DagData], complete: list[tuple
     if looked_at:
         query = (sa.select(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.state,
                            sa.func.count())
-                 .where(run_in(partial))
+                 .where(sa.tuple_(TaskInstance.dag_id, TaskInstance.run_id).in_(partial))
                  .group_by(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.state))
         if len(looked_at) <= SMALL_DAG:  # a long IN list costs more than grouping a few more rows
             query = query.where(TaskInstance.task_id.in_(looked_at))
@@ -213,7 +234,7 @@ def _run_failed(session: Session, key: tuple[str, str], failures: int, error: Ex
     )
 
 
-def _apply(session: Session, run: DagRun, dag: DagData, plan: Plan, now: datetime) -> int:
+def _apply(session: Session, run: _Run, dag: DagData, plan: Plan, now: datetime) -> int:
     keys = lambda items: plan.keys(run.dag_id, run.run_id, items)
     for task_id in plan.expand:
         plan.schedule.extend(_expand(session, run, dag, task_id, now))
@@ -229,7 +250,7 @@ def _apply(session: Session, run: DagRun, dag: DagData, plan: Plan, now: datetim
     return scheduled
 
 
-def _expand(session: Session, run: DagRun, dag: DagData, task_id: str, now: datetime) -> list[tuple[str, int, str]]:
+def _expand(session: Session, run: _Run, dag: DagData, task_id: str, now: datetime) -> list[tuple[str, int, str]]:
     """Replace the placeholder of a mapped task by one task instance per element."""
     length = 1
     for source in dag.tasks[task_id]["mapped"]["sources"]:
@@ -256,7 +277,7 @@ def _expand(session: Session, run: DagRun, dag: DagData, task_id: str, now: date
     return [(task_id, i, S.NONE.value) for i in range(length)]
 
 
-def _source_length(session: Session, run: DagRun, dag: DagData, source: dict[str, Any]) -> int:
+def _source_length(session: Session, run: _Run, dag: DagData, source: dict[str, Any]) -> int:
     if source["kind"] == "literal":
         return int(source["length"])
     if source["kind"] == "zip":  # ``a.zip(b)``: the shortest, or the longest with a fillvalue
@@ -273,7 +294,7 @@ def _source_length(session: Session, run: DagRun, dag: DagData, source: dict[str
     return len(value) if isinstance(value, list | dict) else 0
 
 
-def _blocked_by_past(session: Session, run: DagRun, task_ids: set[str]) -> set[str]:
+def _blocked_by_past(session: Session, run: _Run, task_ids: set[str]) -> set[str]:
     """Tasks whose instance in the previous run did not succeed or skip (depends_on_past)."""
     previous = session.execute(
         sa.select(DagRun.run_id).where(DagRun.dag_id == run.dag_id, DagRun.logical_date < run.logical_date)
@@ -290,7 +311,7 @@ def _blocked_by_past(session: Session, run: DagRun, task_ids: set[str]) -> set[s
     return {r.task_id for r in rows if r.state not in done}
 
 
-def _verify_integrity(session: Session, run: DagRun, dag: DagData, tis: list[TiView]) -> list[TiView]:
+def _verify_integrity(session: Session, run: _Run, dag: DagData, tis: list[TiView]) -> list[TiView]:
     """The DAG changed since the run was created: add new tasks, remove vanished ones."""
     existing = {t.task_id for t in tis}
     missing = [t for t in dag.order if t not in existing]
@@ -306,12 +327,12 @@ def _verify_integrity(session: Session, run: DagRun, dag: DagData, tis: list[TiV
             for t in tis if t.task_id in dag.tasks or (t.task_id, t.map_index) in gone]
 
 
-def _timed_out(run: DagRun, dag: DagData, now: datetime) -> bool:
+def _timed_out(run: _Run, dag: DagData, now: datetime) -> bool:
     timeout = dag.dagrun_timeout
     return bool(timeout and run.start_date and now - run.start_date > timedelta(seconds=timeout))
 
 
-def _fail_timed_out(session: Session, run: DagRun, tis: list[TiView], now: datetime) -> bool:
+def _fail_timed_out(session: Session, run: _Run, tis: list[TiView], now: datetime) -> bool:
     unfinished = [TiKey(run.dag_id, run.run_id, t.task_id, t.map_index) for t in tis if S(t.state) in TI_UNFINISHED]
     transition_tis(session, unfinished, TI_UNFINISHED, S.SKIPPED, now=now)
     failed = transition_run(session, run.dag_id, run.run_id, DagRunState.RUNNING, DagRunState.FAILED, now=now)
