@@ -65,8 +65,9 @@ def parse_logical_date(text: str | None, cfg: Settings) -> datetime | None:
     return value
 
 
-def parse_dag_folder(cfg: Settings, eng: Engine) -> None:
-    """Parse every DAG file now, so commands work before any DAG processor has run."""
+def parse_dag_folder(cfg: Settings, eng: Engine) -> int:
+    """Parse every DAG file now, so commands work before any DAG processor has run; return how
+    many bundles were left to a running DAG processor that holds them."""
     from tandem.dag_processing.processor import parse_all
 
     click.echo("Parsing DAG files...", err=True)
@@ -74,21 +75,35 @@ def parse_dag_folder(cfg: Settings, eng: Engine) -> None:
     if stats.import_errors:
         click.echo(f"{stats.import_errors} file(s) failed to import: see `tandem dags list-import-errors`",
                    err=True)
+    return stats.bundles_elsewhere
+
+
+def _known_dag(eng: Engine, dag_id: str) -> dict[str, Any] | None:
+    with session_scope(eng) as session:
+        data = queries.read_serialized_dag(session, dag_id)
+        return data if data is not None and queries.read_dag(session, dag_id) is not None else None
 
 
 def require_dag(cfg: Settings, eng: Engine, dag_id: str) -> dict[str, Any]:
-    """The serialized DAG; the folder is parsed once when the DB does not know it yet."""
+    """The serialized DAG; the folder is parsed once when the DB does not know it yet.
+
+    A DAG processor that is running holds its bundles while it parses them (a scheduler just
+    started, say): then the DAG is waited for, up to one file-processing timeout.
+    """
     from tandem.scheduler.dagruns import DagNotFound
 
-    for attempt in (1, 2):
-        with session_scope(eng) as session:
-            data = queries.read_serialized_dag(session, dag_id)
-            known = data is not None and queries.read_dag(session, dag_id) is not None
-        if known:
-            assert data is not None
-            return data
-        if attempt == 1:
-            parse_dag_folder(cfg, eng)
+    data = _known_dag(eng, dag_id)
+    if data is not None:
+        return data
+    if parse_dag_folder(cfg, eng):
+        click.echo(f"Waiting for the running DAG processor to store DAG {dag_id!r}...", err=True)
+        deadline = time.monotonic() + cfg.core.dag_file_processor_timeout
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            if (data := _known_dag(eng, dag_id)) is not None:
+                return data
+    if (data := _known_dag(eng, dag_id)) is not None:
+        return data
     raise DagNotFound(f"DAG {dag_id!r} not found in {cfg.dags_folder} (see `tandem dags list`)")
 
 

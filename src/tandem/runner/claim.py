@@ -74,11 +74,11 @@ def claim_try(session: Session, workload: Workload, *, hostname: str, node_id: s
         return None if started is None else _read_claim(session, workload, started)
     # Plain Core statements here and below: they are on every try's path, where the ORM's unit of
     # work and bulk machinery cost more CPU than the round trips themselves.
-    session.execute(sa.insert(_TRY).values(
-        dag_id=key.dag_id, run_id=key.run_id, task_id=key.task_id, map_index=key.map_index,
-        try_number=workload.try_number, state=TaskInstanceState.RUNNING.value, start_date=now,
-        hostname=hostname, pid=pid, node_id=node_id,
-    ))
+    session.execute(sa.insert(_TRY), {
+        "dag_id": key.dag_id, "run_id": key.run_id, "task_id": key.task_id, "map_index": key.map_index,
+        "try_number": workload.try_number, "state": TaskInstanceState.RUNNING.value, "start_date": now,
+        "hostname": hostname, "pid": pid, "node_id": node_id,
+    })
     return _read_claim(session, workload, now)
 
 
@@ -88,8 +88,7 @@ _PREVIOUS = _RUN.alias("previous")
 _LATEST = _RUN.alias("latest_success")
 
 
-def _read_claim(session: Session, workload: Workload, start_date: datetime) -> Claim:
-    key = workload.key
+def _claim_read() -> sa.Select[Any]:
     run, prev, latest = _RUN.c, _PREVIOUS.c, _LATEST.c
     # The DAG's last successful run before this one (the context's prev_*_success), joined in
     # the same statement, and read here in the claim's transaction so the try needs no DB for it.
@@ -98,14 +97,30 @@ def _read_claim(session: Session, workload: Workload, start_date: datetime) -> C
         .where(latest.dag_id == run.dag_id, latest.state == "success", latest.logical_date < run.logical_date)
         .order_by(latest.logical_date.desc()).limit(1).correlate(_RUN).scalar_subquery()
     )
-    row = session.execute(
+    return (
         sa.select(run.run_id, run.logical_date, run.data_interval_start, run.data_interval_end, run.run_type,
                   run.conf, run.bundle_name, run.bundle_version, prev.id.label("previous_id"),
                   prev.data_interval_start.label("previous_start"), prev.data_interval_end.label("previous_end"),
                   prev.start_date.label("previous_started"), prev.end_date.label("previous_ended"))
         .select_from(_RUN.outerjoin(_PREVIOUS, prev.id == previous_id))
-        .where(run.dag_id == key.dag_id, run.run_id == key.run_id)
-    ).one()
+        .where(run.dag_id == sa.bindparam("dag_id"), run.run_id == sa.bindparam("run_id"))
+    )
+
+
+# Built once: these run for every try, and building them costs more CPU than running them.
+_CLAIM_READ = _claim_read()
+_CLOSE_TRY = (
+    sa.update(_TRY)
+    .where(_TRY.c.dag_id == sa.bindparam("k_dag_id"), _TRY.c.run_id == sa.bindparam("k_run_id"),
+           _TRY.c.task_id == sa.bindparam("k_task_id"), _TRY.c.map_index == sa.bindparam("k_map_index"),
+           _TRY.c.try_number == sa.bindparam("k_try_number"))
+    .values(state=sa.bindparam("v_state"), end_date=sa.bindparam("v_end_date", type_=_TRY.c.end_date.type))
+)
+
+
+def _read_claim(session: Session, workload: Workload, start_date: datetime) -> Claim:
+    key = workload.key
+    row = session.execute(_CLAIM_READ, {"dag_id": key.dag_id, "run_id": key.run_id}).one()
     previous = None if row.previous_id is None else PreviousRun(
         row.previous_start, row.previous_end, row.previous_started, row.previous_ended)
     version = row.bundle_version
@@ -166,13 +181,9 @@ def finish_try(
 def close_try_record(session: Session, key: TiKey, try_number: int, final: TaskInstanceState,
                      now: datetime) -> None:
     """Copy how a try ended onto its history row (the task instance row holds the truth)."""
-    c = _TRY.c
-    session.execute(
-        sa.update(_TRY)
-        .where(c.dag_id == key.dag_id, c.run_id == key.run_id, c.task_id == key.task_id,
-               c.map_index == key.map_index, c.try_number == try_number)
-        .values(state=final.value, end_date=now)
-    )
+    session.execute(_CLOSE_TRY, {"k_dag_id": key.dag_id, "k_run_id": key.run_id, "k_task_id": key.task_id,
+                                 "k_map_index": key.map_index, "k_try_number": try_number,
+                                 "v_state": final.value, "v_end_date": now})
 
 
 def read_retry_params(session: Session, workload: Workload) -> RetryParams:
