@@ -128,12 +128,14 @@ def run_shape(system: System, dag_id: str, figures_of: Callable[[list[Any]], dic
     return figures_of(tis)
 
 
-def measure_runs(system: System, fanouts: list[int], mapped: list[int], timeout: float) -> dict[str, Any]:
+def measure_runs(system: System, fanouts: list[int], mapped: list[int], timeout: float,
+                 out: dict[str, Any]) -> dict[str, Any]:
+    """The triggered shapes, one after the other, into ``out`` (kept if the bench is interrupted)."""
     dag_ids = [shapes.chain_id(), *map(shapes.fanout_id, fanouts), *map(shapes.mapped_id, mapped)]
     system.wait_parsed(*dag_ids)
     # Warm-up: runners import the DAG once. Its failure shows in the measured chain.
     guarded(lambda: {"tis": system.run(shapes.chain_id(), timeout)})
-    out: dict[str, Any] = {"chain": guarded(lambda: run_shape(system, shapes.chain_id(), chain_figures, timeout))}
+    out["chain"] = guarded(lambda: run_shape(system, shapes.chain_id(), chain_figures, timeout))
     for n in fanouts:
         out[f"fanout_{n}"] = guarded(functools.partial(run_shape, system, shapes.fanout_id(n), throughput, timeout))
     for n in mapped:
@@ -169,6 +171,7 @@ class Bench:
         self.mapped = [1000] if quick else [10000]
         self.many = args.many or (200 if quick else 1000)
         self.systems = ["tandem"] + (["airflow"] if args.airflow_venv else [])
+        self.measured: dict[str, Any] = {}  # the shapes of the section being measured
 
     def dags(self, system: str, kind: str) -> Path:
         folder = self.tmp / system / kind
@@ -198,6 +201,7 @@ class Bench:
         """``{shape: figures}`` of one section on one system."""
         print(f"  {section} on {system} ...", file=sys.stderr)
         timeout = self.args.run_timeout
+        self.measured = {}
         if section == "standalone":
             if system == "tandem":
                 return {"standalone": {"ok": True, **tandem_standalone(self.args.parallelism)}}
@@ -211,7 +215,7 @@ class Bench:
                 return {"many": measure_many(s, self.many, timeout)}
             s.start()  # type: ignore[attr-defined]
             fanouts, mapped = ([200], []) if section == "celery" else (self.fanouts, self.mapped)
-            return measure_runs(s, fanouts, mapped, timeout)
+            return measure_runs(s, fanouts, mapped, timeout, self.measured)
         finally:
             s.stop()
 
@@ -231,7 +235,8 @@ class Bench:
                     result = self.section(section, system)
                 except (Interrupted, KeyboardInterrupt):
                     interrupted = True
-                    result = {"error": "interrupted before it finished"}
+                    # The shapes measured so far count; the note says the rest was not.
+                    result = {**self.measured, "interrupted": {"ok": False, "error": "interrupted before it finished"}}
                 except Exception as e:  # noqa: BLE001 - one failed section must not lose the others
                     result = {"error": f"{type(e).__name__}: {e}"}
                 for shape, figures in [("", result), *result.items()]:
