@@ -17,9 +17,10 @@ order swapped every repeat, so that machine noise falls on both. ``--quick``: on
 smaller widths (fan-out 200/1,000, mapped 1,000, 200 DAG files). Results are printed and
 written to ``bench/results/compare-<time>.json``.
 
-Figures count only the tries that ran (a start and an end date): Airflow's scheduler sets some
-task instances' state without running them (an unexpanded mapped task whose upstream failed
-becomes ``upstream_failed``, an empty map ``skipped``), with no dates. A shape whose run did not
+Figures count only the tries that ran (success, failed or up_for_retry, with a start and an end
+date): Airflow sets some task instances' state without running them, with no start_date (a try
+failed from an executor event before it started; the unexpanded mapped task whose upstream failed,
+``upstream_failed``) or with start = end (``upstream_failed`` from trigger rules). A shape whose run did not
 finish within ``--run-timeout`` or had a try that did not succeed shows as ``failed`` in the table,
 with the reason and what was measured anyway listed under it; the other shapes are unaffected. A
 SIGTERM (``timeout``) or Ctrl-C stops the current shape and still prints what was measured.
@@ -71,9 +72,17 @@ def seconds(a: Any, b: Any) -> float:
     return float((b - a).total_seconds())
 
 
+# The states a try that ran ends in. Both systems' schedulers set other states without running the try:
+# upstream_failed and skipped, with start_date = end_date = the moment they decided (Airflow's trigger
+# rules) or with no dates at all (Airflow's unexpanded mapped task).
+RAN = frozenset({"success", "failed", "up_for_retry"})
+
+
 def has_run(ti: Any) -> bool:
-    """Whether a try ran: task instances the scheduler set to a state without running them have no dates."""
-    return ti.start_date is not None and ti.end_date is not None
+    """Whether a try ran: it ended in a state of ``RAN`` and has both dates (a try Airflow fails from an
+    executor event before it started, such as one whose supervisor cannot reach the Execution API,
+    has no start_date)."""
+    return str(ti.state) in RAN and ti.start_date is not None and ti.end_date is not None
 
 
 def states(tis: list[Any]) -> str:

@@ -261,6 +261,9 @@ class Airflow(System):
             # such limit. Raised so that the mapped-over-10,000 shape runs on both.
             "AIRFLOW__CORE__MAX_MAP_LENGTH": str(MAX_MAP_LENGTH),
             "AIRFLOW__API__PORT": str(self.port),
+            # Task supervisors report to the api-server's Execution API, by default at localhost:8080 whatever
+            # api.port is: without this every try fails before it starts (no start_date).
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{self.port}/execution/",
             "AIRFLOW__CELERY__BROKER_URL": BROKERS["redis"].rsplit("/", 1)[0] + "/5",
             "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{af_url}",
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(concurrency),
