@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import redis
 import sqlalchemy as sa
 
 HERE = Path(__file__).resolve().parent
@@ -28,6 +29,9 @@ from celery_bench import Cluster as TandemCluster  # noqa: E402
 
 # Above the widest mapped shape of compare.py (10,000).
 MAX_MAP_LENGTH = 100_000
+# A Redis database of its own: emptied when a run stops, so that an interrupted run's queued
+# messages do not reach the next run's workers.
+AIRFLOW_BROKER = BROKERS["redis"].rsplit("/", 1)[0] + "/5"
 
 
 def free_port() -> int:
@@ -264,7 +268,7 @@ class Airflow(System):
             # Task supervisors report to the api-server's Execution API, by default at localhost:8080 whatever
             # api.port is: without this every try fails before it starts (no start_date).
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{self.port}/execution/",
-            "AIRFLOW__CELERY__BROKER_URL": BROKERS["redis"].rsplit("/", 1)[0] + "/5",
+            "AIRFLOW__CELERY__BROKER_URL": AIRFLOW_BROKER,
             "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{af_url}",
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(concurrency),
         }
@@ -309,6 +313,8 @@ class Airflow(System):
     def stop(self) -> None:
         if self.proc is not None:
             _stop_group(self.proc)
+        if self.executor == "CeleryExecutor":
+            redis.Redis.from_url(AIRFLOW_BROKER).flushdb()
         self.engine.dispose()
         with sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT").connect() as c:
             c.exec_driver_sql(f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)")
