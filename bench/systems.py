@@ -19,12 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import redis
 import sqlalchemy as sa
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from celery_bench import BROKERS, POSTGRES_ADMIN, tree_cpu_seconds  # noqa: E402
 from celery_bench import Cluster as TandemCluster  # noqa: E402
+
+# Above the widest mapped shape of compare.py (10,000).
+MAX_MAP_LENGTH = 100_000
+# A Redis database of its own: emptied when a run stops, so that an interrupted run's queued
+# messages do not reach the next run's workers.
+AIRFLOW_BROKER = BROKERS["redis"].rsplit("/", 1)[0] + "/5"
 
 
 def free_port() -> int:
@@ -82,6 +89,14 @@ def cpu_percent(pids: list[int], seconds: float) -> float:
     return round(100 * spent / seconds, 2)
 
 
+class RunNotFinished(TimeoutError):
+    """A DAG run still going at its deadline; ``tis`` are its task instances at that moment."""
+
+    def __init__(self, message: str, tis: list[Any]) -> None:
+        super().__init__(message)
+        self.tis = tis
+
+
 class System:
     """What ``compare.py`` needs of a running system."""
 
@@ -113,12 +128,29 @@ class System:
         for dag_id in dag_ids:
             self.wait("select count(*) from serialized_dag where dag_id=:d", f"parsing {dag_id}", timeout, d=dag_id)
 
+    def pause(self, dag_id: str) -> None:
+        raise NotImplementedError
+
     def run(self, dag_id: str, timeout: float = 1800) -> list[Any]:
+        """Trigger ``dag_id``, wait for its run to end and return its task instances.
+
+        A run still going after ``timeout`` seconds raises ``RunNotFinished`` with the task instances
+        as they are, and its DAG is paused so that it stops taking slots from the next shape.
+        """
         run_id = self.trigger(dag_id)
-        self.wait("select count(*) from dag_run where dag_id=:d and run_id=:r and state in ('success', 'failed')",
-                  f"{dag_id} run", timeout, d=dag_id, r=run_id)
-        return self.query("select task_id, map_index, state, start_date, end_date from task_instance "
-                          "where dag_id=:d and run_id=:r order by task_id, map_index", d=dag_id, r=run_id)
+        tis = ("select task_id, map_index, state, start_date, end_date from task_instance "
+               "where dag_id=:d and run_id=:r order by task_id, map_index")
+        try:
+            self.wait("select count(*) from dag_run where dag_id=:d and run_id=:r and state in ('success', 'failed')",
+                      f"{dag_id} run", timeout, d=dag_id, r=run_id)
+        except TimeoutError:
+            rows = self.query(tis, d=dag_id, r=run_id)
+            try:
+                self.pause(dag_id)
+            except subprocess.CalledProcessError:
+                pass
+            raise RunNotFinished(f"{self.name}: the {dag_id} run did not finish within {timeout:g} s", rows) from None
+        return self.query(tis, d=dag_id, r=run_id)
 
 
 class Tandem(System):
@@ -151,6 +183,9 @@ class Tandem(System):
         run_id = f"cmp_{uuid.uuid4().hex[:10]}"
         self.cluster.tandem("dags", "trigger", dag_id, "--run-id", run_id)
         return run_id
+
+    def pause(self, dag_id: str) -> None:
+        self.cluster.tandem("dags", "pause", dag_id)
 
     def stop(self) -> None:
         self.cluster.stop()
@@ -226,8 +261,14 @@ class Airflow(System):
             "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            # Airflow fails a task whose XCom maps more than 1,024 items (core.max_map_length); Tandem has no
+            # such limit. Raised so that the mapped-over-10,000 shape runs on both.
+            "AIRFLOW__CORE__MAX_MAP_LENGTH": str(MAX_MAP_LENGTH),
             "AIRFLOW__API__PORT": str(self.port),
-            "AIRFLOW__CELERY__BROKER_URL": BROKERS["redis"].rsplit("/", 1)[0] + "/5",
+            # Task supervisors report to the api-server's Execution API, by default at localhost:8080 whatever
+            # api.port is: without this every try fails before it starts (no start_date).
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{self.port}/execution/",
+            "AIRFLOW__CELERY__BROKER_URL": AIRFLOW_BROKER,
             "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{af_url}",
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(concurrency),
         }
@@ -266,9 +307,14 @@ class Airflow(System):
         self.airflow("dags", "trigger", dag_id, "--run-id", run_id)
         return run_id
 
+    def pause(self, dag_id: str) -> None:
+        self.airflow("dags", "pause", dag_id)
+
     def stop(self) -> None:
         if self.proc is not None:
             _stop_group(self.proc)
+        if self.executor == "CeleryExecutor":
+            redis.Redis.from_url(AIRFLOW_BROKER).flushdb()
         self.engine.dispose()
         with sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT").connect() as c:
             c.exec_driver_sql(f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)")
