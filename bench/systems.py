@@ -7,6 +7,7 @@ measured the same way, from their metadata DB's timestamps and their process tre
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -206,6 +207,7 @@ def tandem_standalone(parallelism: int) -> dict[str, Any]:
         return _standalone_figures(proc, f"http://127.0.0.1:{port}/health", t0)
     finally:
         _stop_group(proc)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def _standalone_figures(proc: subprocess.Popen[bytes], health_url: str, t0: float,
@@ -318,6 +320,7 @@ class Airflow(System):
         self.engine.dispose()
         with sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT").connect() as c:
             c.exec_driver_sql(f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)")
+        shutil.rmtree(self.home, ignore_errors=True)  # Airflow's logs of thousands of tries
 
 
 def airflow_standalone(venv: Path, dags: Path, parallelism: int) -> dict[str, Any]:
