@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from tandem.config import Settings
 from tandem.executors.workload import Event, Workload
@@ -41,6 +41,11 @@ class BaseExecutor:
     def poll(self, timeout: float = 0.0) -> list[Event]:
         """Events since the last poll; wait up to ``timeout`` seconds for the first one."""
         raise NotImplementedError
+
+    def wait_handles(self) -> list[Any] | None:
+        """Objects with ``fileno()`` that turn readable when ``poll`` has an event, so a scheduler can
+        wait on them together with other sources; None when events come some other way."""
+        return None
 
     def open_slots(self) -> int:
         """How many more workloads this executor accepts now."""

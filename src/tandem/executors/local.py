@@ -63,6 +63,10 @@ class LocalExecutor(BaseExecutor):
         theirs.close()
         return _Supervisor(process, ours, {})
 
+    def wait_handles(self) -> list[Any] | None:
+        # A supervisor that dies closes its pipe, which turns readable too.
+        return [s.conn for s in self._supervisors]
+
     def open_slots(self) -> int:
         return self._parallelism - sum(len(s.inflight) for s in self._supervisors)
 

@@ -107,6 +107,15 @@ _UNPAUSED = (_SCHEDULED.join(DagModel, DagModel.dag_id == TaskInstance.dag_id)
 _UNPAUSED_IN_ORDER = _UNPAUSED.order_by(*_ORDER)
 
 
+_ANY_CANDIDATE = _UNPAUSED.with_only_columns(sa.literal(1)).limit(1)
+
+
+def has_candidates(session: Session) -> bool:
+    """Whether any task instance waits to be queued: one cheap read, which spares an idle pass
+    the critical section (its lock, budgets and candidates)."""
+    return session.execute(_ANY_CANDIDATE).first() is not None
+
+
 def _candidates(budget: _Budget, only: tuple[str, str] | None) -> sa.Select:
     if only is None and budget.open:
         return _UNPAUSED_IN_ORDER

@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from multiprocessing.connection import wait as connection_wait
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -30,7 +31,7 @@ from tandem.observability.load import scheduler_load
 from tandem.orchestration import transition_ti
 from tandem.scheduler.assets import create_asset_triggered_runs
 from tandem.scheduler.callbacks import CallbackRunner
-from tandem.scheduler.critical_section import LockBusy, queue_task_instances
+from tandem.scheduler.critical_section import LockBusy, has_candidates, queue_task_instances
 from tandem.scheduler.dag_data import DagDataCache
 from tandem.scheduler.dagruns import create_scheduled_runs, start_queued_runs
 from tandem.scheduler.maintenance import repair
@@ -44,7 +45,7 @@ REPAIR_INTERVAL = 5.0
 # Longest a pass woken by a finished try may skip looking for new runs (created or triggered
 # elsewhere); such passes only move the runs they already know about, and need fewer queries.
 DISCOVERY_INTERVAL = 0.5
-# While idle, how often the executor is polled between checks for a peer's wake-up.
+# While idle, how often an executor without wait handles is polled between checks for a peer's wake-up.
 WAKE_SLICE = 0.02
 # Seconds before a broken wake-up listener is opened again (meanwhile the loop polls).
 RELISTEN_INTERVAL = 10.0
@@ -100,6 +101,7 @@ class Scheduler:
         self._max_gap = max(2 * settings.scheduler.heartbeat_interval, settings.scheduler.zombie_threshold / 2)
         self._listener: Listener | None = None
         self._listen_at = 0.0
+        self._queued_nothing = False
 
     def run_once(self, now: datetime | None = None, *, discover: bool = True) -> LoopStats:
         """One pass; ``discover`` also creates due runs and starts queued ones."""
@@ -124,9 +126,13 @@ class Scheduler:
             # A full batch that moved something: the runs behind it may have work too. One
             # that moved nothing waits like any idle pass (or >batch quiet runs would spin).
             stats.truncated = s.runs >= cfg.max_dagruns_per_loop and bool(s.scheduled or s.finished_runs)
+            # After a critical section that queued nothing, a pass that scheduled nothing first
+            # asks whether anything waits (a peer may have scheduled it) before taking the lock.
+            idle = self._queued_nothing and not s.scheduled and self.only is None and not has_candidates(session)
         if s.callbacks:  # only once the run's final state is committed
             self.callbacks.start(s.callbacks)
-        workloads = self._queue(now)
+        workloads = [] if idle else self._queue(now)
+        self._queued_nothing = not workloads
         stats.queued = len(workloads)
         stats.truncated = stats.truncated or stats.queued >= cfg.max_tis_per_query
         if workloads:
@@ -201,13 +207,24 @@ class Scheduler:
             return self.executor.poll(timeout)
         deadline = time.monotonic() + timeout
         while True:
-            events = self.executor.poll(min(WAKE_SLICE, max(deadline - time.monotonic(), 0.0)))
+            handles = self.executor.wait_handles()  # again each time: a dead supervisor is replaced
             try:
-                if events or self._listener.ready() or time.monotonic() >= deadline:
-                    return events
+                if handles is not None:  # one wait on both: an idle scheduler sleeps until something happens
+                    fileno = self._listener.fileno()
+                    listen = fileno in connection_wait([*handles, fileno], max(deadline - time.monotonic(), 0.0))
+                else:
+                    listen = True
+            except (OSError, ValueError):  # a handle closed under the wait (the listener, a dead supervisor)
+                listen = True
+            events = self.executor.poll(0.0 if handles is not None else
+                                        min(WAKE_SLICE, max(deadline - time.monotonic(), 0.0)))
+            try:
+                woken = listen and self._listener.ready()
             except Exception as e:  # noqa: BLE001 - a broken listener: poll until it is reopened
                 log.warning("wake-up listener failed (%s); polling meanwhile", e)
                 self.close()
+                return events
+            if events or woken or time.monotonic() >= deadline:
                 return events
 
     def _idle_timeout(self) -> float:
