@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -109,6 +110,21 @@ def trigger_dag_run(session: Session, cache: DagDataCache, dag_id: str, *, run_i
     return run
 
 
+# The queries every discovery pass runs are built once per dialect and batch size, with the
+# pass's time bound: building them costs more CPU than running them on an idle cluster.
+@functools.lru_cache(maxsize=8)
+def _due_dags(dialect: BaseDialect, limit: int) -> sa.Select[DagModel]:
+    return dialect.skip_locked(
+        sa.select(DagModel)
+        .where(DagModel.is_paused.is_(False), DagModel.is_active.is_(True),
+               DagModel.next_dagrun_create_after <= sa.bindparam("now"),
+               # As in Airflow 3, a backfill's runs do not hold back the DAG's scheduled runs.
+               DagModel.max_active_runs > _count_runs(DagModel.dag_id, ACTIVE_RUN_STATES, exclude_backfill=True))
+        .order_by(DagModel.next_dagrun_create_after)
+        .limit(limit)
+    )
+
+
 def create_scheduled_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, now: datetime,
                           limit: int) -> int:
     """Create the runs that are due; DAG rows are locked so each run is created once.
@@ -117,15 +133,7 @@ def create_scheduled_runs(session: Session, dialect: BaseDialect, cache: DagData
     starve the others. A DAG whose next run cannot be computed (a timetable that raises, an
     unreadable serialized DAG) is marked with the reason and retried later with backoff.
     """
-    due = session.execute(dialect.skip_locked(
-        sa.select(DagModel)
-        .where(DagModel.is_paused.is_(False), DagModel.is_active.is_(True),
-               DagModel.next_dagrun_create_after <= now,
-               # As in Airflow 3, a backfill's runs do not hold back the DAG's scheduled runs.
-               DagModel.max_active_runs > _count_runs(DagModel.dag_id, ACTIVE_RUN_STATES, exclude_backfill=True))
-        .order_by(DagModel.next_dagrun_create_after)
-        .limit(limit)
-    )).scalars().all()
+    due = session.execute(_due_dags(dialect, limit), {"now": now}).scalars().all()
     if not due:
         return 0
     dags = cache.get_many(session, [d.dag_id for d in due])
@@ -203,6 +211,25 @@ def advance_next_dagrun(row: DagModel, dag: DagData, *, last_interval: tuple[dat
         row.next_dagrun_create_after = info.run_after
 
 
+@functools.lru_cache(maxsize=8)
+def _runs_to_start(dialect: BaseDialect, limit: int,
+                   only: tuple[str, str] | None) -> sa.Select[str, str, int | None, int]:
+    from tandem.scheduler.backfills import backfill_runs_may_start, start_order
+
+    query = (
+        sa.select(DagRun.dag_id, DagRun.run_id, DagRun.backfill_id, DagModel.max_active_runs)
+        .join(DagModel, DagModel.dag_id == DagRun.dag_id)
+        .where(DagRun.state == DagRunState.QUEUED.value, DagRun.run_after <= sa.bindparam("now"),
+               DagModel.max_active_runs > _count_runs(DagRun.dag_id, (DagRunState.RUNNING.value,)),
+               backfill_runs_may_start())
+    )
+    if only is not None:
+        query = query.where(DagRun.dag_id == only[0], DagRun.run_id == only[1])
+    else:
+        query = query.where(DagModel.is_paused.is_(False))
+    return dialect.skip_locked(query.order_by(start_order(), DagRun.logical_date).limit(limit))
+
+
 def start_queued_runs(session: Session, dialect: BaseDialect, now: datetime, limit: int, *,
                       only: tuple[str, str] | None = None) -> int:
     """queued -> running for as many runs as each DAG's max_active_runs allows, cluster-wide.
@@ -211,21 +238,9 @@ def start_queued_runs(session: Session, dialect: BaseDialect, now: datetime, lim
     one DAG on a stale count. DAGs at their limit are left out in the query (no starvation);
     a paused DAG's runs wait, as in Airflow (``dags test`` runs its own run regardless).
     """
-    from tandem.scheduler.backfills import BackfillBudget, backfill_runs_may_start, start_order
+    from tandem.scheduler.backfills import BackfillBudget
 
-    query = (
-        sa.select(DagRun.dag_id, DagRun.run_id, DagRun.backfill_id, DagModel.max_active_runs)
-        .join(DagModel, DagModel.dag_id == DagRun.dag_id)
-        .where(DagRun.state == DagRunState.QUEUED.value, DagRun.run_after <= now,
-               DagModel.max_active_runs > _count_runs(DagRun.dag_id, (DagRunState.RUNNING.value,)),
-               backfill_runs_may_start())
-    )
-    if only is not None:
-        query = query.where(DagRun.dag_id == only[0], DagRun.run_id == only[1])
-    else:
-        query = query.where(DagModel.is_paused.is_(False))
-    queued = session.execute(dialect.skip_locked(query.order_by(start_order(), DagRun.logical_date)
-                                                 .limit(limit))).all()
+    queued = session.execute(_runs_to_start(dialect, limit, only), {"now": now}).all()
     if not queued:
         return 0
     running = dict(session.execute(
