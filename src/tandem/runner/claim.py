@@ -80,27 +80,41 @@ def claim_try(session: Session, workload: Workload, *, hostname: str, node_id: s
     return _read_claim(session, workload, now)
 
 
+#: Columns of the previous successful run that a try's context shows (``prev_*_success``).
+_PREVIOUS_COLUMNS = ("data_interval_start", "data_interval_end", "start_date", "end_date")
+
+
 def _read_claim(session: Session, workload: Workload, start_date: datetime) -> Claim:
     key = workload.key
+    # The run and the DAG's last success before it, in one statement (one round trip of the
+    # claim's few): read here, in the claim's transaction, so the try itself needs no database.
+    previous = sa.orm.aliased(DagRun)
+
+    def previous_success(column: str) -> sa.ScalarSelect[Any]:
+        return (
+            sa.select(getattr(previous, column))
+            .where(previous.dag_id == DagRun.dag_id, previous.state == "success",
+                   previous.logical_date < DagRun.logical_date)
+            .order_by(previous.logical_date.desc()).limit(1)
+            .scalar_subquery()
+        )
+
     run = session.execute(
         sa.select(DagRun.run_id, DagRun.logical_date, DagRun.data_interval_start, DagRun.data_interval_end,
-                  DagRun.run_type, DagRun.conf, DagRun.bundle_name, DagRun.bundle_version)
+                  DagRun.run_type, DagRun.conf, DagRun.bundle_name, DagRun.bundle_version,
+                  previous_success("run_id").label("previous_run_id"),
+                  *(previous_success(c).label(f"previous_{c}") for c in _PREVIOUS_COLUMNS))
         .where(DagRun.dag_id == key.dag_id, DagRun.run_id == key.run_id)
     ).one()
-    # Read here, in the claim's transaction, so that the try itself needs no database for it.
-    previous = session.execute(
-        sa.select(DagRun.data_interval_start, DagRun.data_interval_end, DagRun.start_date, DagRun.end_date)
-        .where(DagRun.dag_id == key.dag_id, DagRun.state == "success", DagRun.logical_date < run.logical_date)
-        .order_by(DagRun.logical_date.desc()).limit(1)
-    ).one_or_none()
+    prior = (PreviousRun(*(getattr(run, f"previous_{c}") for c in _PREVIOUS_COLUMNS))
+             if run.previous_run_id is not None else None)
     version = run.bundle_version
     if version and get_settings().dag_processor.disable_bundle_versioning:
         # Airflow's disable_bundle_versioning: every try runs its bundle's latest version.
         version = session.execute(sa.select(DagBundle.latest_version).where(
             DagBundle.name == run.bundle_name)).scalar() or version
     return Claim(run.run_id, run.logical_date, run.data_interval_start, run.data_interval_end, run.run_type,
-                 dict(run.conf or {}), start_date, PreviousRun(*previous) if previous is not None else None,
-                 run.bundle_name, version)
+                 dict(run.conf or {}), start_date, prior, run.bundle_name, version)
 
 
 def finish_try(
