@@ -84,10 +84,12 @@ def log_claim(log: TryLog, workload: Workload, claimed: Claim | None, hostname: 
 
 
 def finish_many(items: Sequence[tuple[Workload, Claim, Outcome]], *,
-                node_id: str = "") -> list[TaskInstanceState | None]:
+                node_id: str = "", wake: bool = True) -> list[TaskInstanceState | None]:
     """Record several outcomes in one transaction; None for each try that was taken over.
 
-    The commit wakes every scheduler but ``node_id`` (the runner's own, told through a pipe).
+    The commit wakes every scheduler but ``node_id`` (the runner's own, told through a pipe),
+    unless ``wake`` is false: a runner that tells the schedulers itself (a Celery worker's
+    notices) would otherwise wake each of them twice per try, for two passes.
     """
     with session_scope() as session:
         finals = [
@@ -96,7 +98,7 @@ def finish_many(items: Sequence[tuple[Workload, Claim, Outcome]], *,
                        asset_events=o.asset_events)
             for w, c, o in items
         ]
-        if any(f is not None for f in finals):
+        if wake and any(f is not None for f in finals):
             notify(session, node_id)
     instruments.tries_finished(items, finals)  # once committed
     return finals

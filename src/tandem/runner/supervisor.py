@@ -48,13 +48,20 @@ class _Retry:
         self.next_at = now + self.wait
 
 
+_warm = False
+
+
 def warm_up() -> None:
     """Import what every try needs, once, so forked children start with it loaded.
 
     Whatever a child imports, every child imports again (pendulum alone costs tens of
     milliseconds per try): the list follows the imports of ``execute._prepare`` and
-    ``sdk.context.build_context``.
+    ``sdk.context.build_context``. Done once per process (a Celery pool process builds a
+    supervisor per try, and compiling the template again costs each try a millisecond).
     """
+    global _warm
+    if _warm:
+        return
     import jinja2
     import jinja2.nativetypes
     import jsonschema  # noqa: F401
@@ -77,17 +84,22 @@ def warm_up() -> None:
     jinja2.Environment().from_string("{{ warm }}").render(warm=1)
     # pendulum loads its timezone data on first use.
     pendulum.instance(pendulum.now("UTC"))
+    _warm = True
 
 
 class TrySupervisor:
     """Runs tries in forked children; the caller feeds it workloads and selector events."""
 
-    def __init__(self, settings: Settings, node_id: str, report: Reporter, hostname: str | None = None) -> None:
+    def __init__(self, settings: Settings, node_id: str, report: Reporter, hostname: str | None = None,
+                 *, wake: bool = True) -> None:
+        """``wake``: whether recording outcomes wakes the schedulers through the database;
+        false where ``report`` tells them another way."""
         warm_up()
         self.settings = settings
         self.node_id = node_id
         self.hostname = hostname or default_hostname(settings)
         self.report = report
+        self.wake = wake
         self.selector = selectors.DefaultSelector()
         self.children: dict[int, TryChild] = {}
         self.claims: list[_Retry] = []
@@ -159,7 +171,7 @@ class TrySupervisor:
         """
         try:
             finals = finish_many([(c.workload, c.claim, c.outcome) for c in children if c.outcome is not None],
-                                 node_id=self.node_id)
+                                 node_id=self.node_id, wake=self.wake)
         except sa.exc.SQLAlchemyError as e:
             if since is None:
                 log.warning("could not record %d outcomes (%s); keeping them until the database takes them",
@@ -246,10 +258,21 @@ def _raise_timeout(_signum: int, _frame: object) -> None:
 
 
 def run_supervised(workload: Workload, *, settings: Settings, node_id: str,
-                   hostname: str | None = None) -> str:
-    """Run one try in a forked child until it ends; return what happened (a state or a reason)."""
+                   hostname: str | None = None, on_report: Reporter | None = None) -> str:
+    """Run one try in a forked child until it ends; return what happened (a state or a reason).
+
+    ``on_report`` is called as soon as the outcome is known (recorded, or the try lost or not
+    claimed), before the child has exited; a runner that passes one tells the schedulers
+    itself, so the outcome's commit does not wake them as well.
+    """
     result: list[str] = []
-    supervisor = TrySupervisor(settings, node_id, lambda _w, _k, detail: result.append(detail), hostname)
+
+    def report(w: Workload, kind: str, detail: str) -> None:
+        result.append(detail)
+        if on_report is not None:
+            on_report(w, kind, detail)
+
+    supervisor = TrySupervisor(settings, node_id, report, hostname, wake=on_report is None)
     supervisor.start([workload])
     while supervisor.busy:
         supervisor.handle([key.data for key, _ in supervisor.selector.select(supervisor.next_deadline())])

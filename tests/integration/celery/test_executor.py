@@ -156,3 +156,48 @@ def test_open_slots_follow_sends_and_notices_between_counts(
 
     # Then only its own finished try gives a slot back
     assert heard == 3 and executor.open_slots() == 8
+
+
+@pytest.mark.parametrize("isolated_broker", ["redis"], indirect=True)
+def test_tries_ending_close_together_come_in_one_poll(
+    executor: CeleryExecutor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from tandem.executors.celery import executor as module
+    from tandem.executors.celery.events import publish_event
+    from tandem.executors.workload import Event
+
+    monkeypatch.setattr(module, "SLOTS_RECOUNT", 3600.0)  # no recount from the DB during the test
+    monkeypatch.setattr(module, "COALESCE_WINDOW", 2.0)  # wide, so the test does not race the clock
+    assert executor.open_slots() == 10
+    assert executor._app is not None
+    app = executor._app
+    mine = [Workload("d", "r", f"t{i}", -1, 1, queued_by="scheduler-1") for i in range(3)]
+    executor.submit(mine)
+
+    # Given two of this scheduler's tries ending 0.3 s apart, a third still out
+    publish_event(app, Event(mine[0], "finished", "success"))
+    later = threading.Timer(0.3, lambda: publish_event(app, Event(mine[1], "finished", "success")))
+    later.start()
+    try:
+        # When the scheduler polls
+        events = executor.poll(5.0)
+    finally:
+        later.join()
+
+    # Then both ends come in one poll (one pass), and both slots are given back
+    assert [e.workload for e in events] == mine[:2]
+    assert executor.open_slots() == 9
+
+    # Given the last try ending, with nothing else of this scheduler's out
+    publish_event(app, Event(mine[2], "finished", "success"))
+    started = time.monotonic()
+    events = []
+    while not events and time.monotonic() - started < 5:
+        events = executor.poll(5.0)
+
+    # Then the poll returns at once: nothing could come to join it
+    assert [e.workload for e in events] == [mine[2]]
+    assert time.monotonic() - started < 1.5
+    assert executor.open_slots() == 10

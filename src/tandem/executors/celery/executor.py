@@ -38,6 +38,9 @@ BROKER_DOWN_PAUSE = 2.0
 #: The DB count behind ``open_slots`` is taken again after this many seconds; in between it is
 #: kept up to date from what was sent and what finished.
 SLOTS_RECOUNT = 1.0
+#: Once a notice of ours came, further notices are gathered for up to this many seconds while
+#: other tries of this scheduler are still out, so that tries ending together cost one pass.
+COALESCE_WINDOW = 0.005
 
 
 class CeleryExecutor(BaseExecutor):
@@ -119,15 +122,31 @@ class CeleryExecutor(BaseExecutor):
                 self._broker_down_until = time.monotonic() + BROKER_DOWN_PAUSE
 
     def poll(self, timeout: float = 0.0) -> list[Event]:
+        """Events so far, waiting up to ``timeout`` for the first; tries of ours that end within
+        COALESCE_WINDOW of each other are returned together (one scheduler pass, not one each)."""
         assert self._listener is not None, "CeleryExecutor.start() first"
         events, self._lost = self._lost, []
         events.extend(self._listener.wait(0.0 if events else timeout))
-        # Every scheduler hears every worker's notices: only ours free one of our slots, and not
-        # a duplicate delivery's (the try it lost to still holds the slot).
-        ours = sum(1 for e in events if e.kind in ("finished", "lost") and e.detail != NOT_CLAIMED
-                   and e.workload.queued_by == self._node_id)
+        ours = self._ours(events)
+        if ours and self._busy > ours:  # more of ours are out: wait a moment for ends close behind
+            deadline = time.monotonic() + COALESCE_WINDOW
+            while (left := deadline - time.monotonic()) > 0 and self._busy > ours:
+                more = self._listener.wait(left)
+                if not more:
+                    break
+                events.extend(more)
+                ours += self._ours(more)
         self._busy = max(self._busy - ours, 0)
         return events
+
+    def _ours(self, events: list[Event]) -> int:
+        """How many of ``events`` free a slot of this scheduler's.
+
+        Every scheduler hears every worker's notices: only ours free one of our slots, and not a
+        duplicate delivery's (the try it lost to still holds the slot).
+        """
+        return sum(1 for e in events if e.kind in ("finished", "lost") and e.detail != NOT_CLAIMED
+                   and e.workload.queued_by == self._node_id)
 
     def shutdown(self, wait: bool = True) -> None:
         # Tries run on the workers, which carry on without us: nothing to wait for here.

@@ -5,6 +5,10 @@ the same runner as the local executor's): it claims the try (queued -> running, 
 set), forks a child for the task's code, heartbeats the try and records its outcome. A try that
 crashes or overruns its timeout takes down only its child; a message delivered twice, or late,
 loses the claim and runs nothing.
+
+The schedulers hear that a try ended from the notice published here (``events.py``), as soon as
+its outcome is committed and before its child has exited; the commit itself sends them no
+database wake-up as well, which would cost every scheduler a second pass per try.
 """
 
 from __future__ import annotations
@@ -47,7 +51,13 @@ def run_workload_task(task: Task, workload: dict[str, Any]) -> str:
     runtime = current_runtime()
     parsed = parse_workload(workload)
     settings = get_settings()
-    detail = run_supervised(parsed, settings=settings, node_id=runtime.node_id, hostname=runtime.hostname)
+
+    def tell_schedulers(w: Workload, _kind: str, detail: str) -> None:
+        # "finished" whatever happened, as before: a try this worker could not claim for lack of
+        # a database stays queued and is sent again after scheduler.queued_timeout.
+        publish_event(task.app, Event(w, "finished", detail))
+
+    detail = run_supervised(parsed, settings=settings, node_id=runtime.node_id, hostname=runtime.hostname,
+                            on_report=tell_schedulers)
     keep_remote_log(settings, parsed, runtime.node_id, detail)
-    publish_event(task.app, Event(parsed, "finished", detail))
     return detail
