@@ -84,6 +84,20 @@ def _known_dag(eng: Engine, dag_id: str) -> dict[str, Any] | None:
         return data if data is not None and queries.read_dag(session, dag_id) is not None else None
 
 
+def _mentioned(cfg: Settings, dag_id: str) -> bool:
+    """Whether a DAG file names ``dag_id`` at all: a DAG no file names is not waited for (a typo
+    fails at once), one a file names may still be on its way through a running processor."""
+    from tandem.dag_processing.bundles.loader import load_bundles
+
+    for bundle in load_bundles(cfg):
+        root = bundle.root
+        for path in root.rglob("*.py") if root.is_dir() else ():
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                if dag_id in path.read_text(encoding="utf-8"):
+                    return True
+    return False
+
+
 def require_dag(cfg: Settings, eng: Engine, dag_id: str) -> dict[str, Any]:
     """The serialized DAG; the folder is parsed once when the DB does not know it yet.
 
@@ -95,7 +109,7 @@ def require_dag(cfg: Settings, eng: Engine, dag_id: str) -> dict[str, Any]:
     data = _known_dag(eng, dag_id)
     if data is not None:
         return data
-    if parse_dag_folder(cfg, eng):
+    if parse_dag_folder(cfg, eng) and _mentioned(cfg, dag_id):
         click.echo(f"Waiting for the running DAG processor to store DAG {dag_id!r}...", err=True)
         deadline = time.monotonic() + cfg.core.dag_file_processor_timeout
         while time.monotonic() < deadline:

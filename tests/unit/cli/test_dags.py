@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
+from tandem.dag_processing.bundles.lease import take_lease
 from tandem.db.session import session_scope
-from tandem.models import DagModel, DagRun, SerializedDagModel, TaskInstance
+from tandem.models import DagModel, DagRun, SerializedDagModel, TaskInstance, utcnow
 
 from .conftest import CHAIN_DAG, FAILING_DAG, Cli, add_run, write_dag
 
@@ -146,3 +149,40 @@ def test_bundles_are_listed_with_their_versions(cli: Cli, chain: Path, engine: E
     assert (version["version"], version["files"], version["runs"]) == (bundle["latest_version"], 1, 0)
     assert "Deleted 0 version(s)" in cli("bundles", "gc").out
     assert cli("bundles", "--help").code == 0
+
+
+def test_trigger_waits_for_a_running_processor_that_holds_the_bundle(
+    cli: Cli, chain: Path, engine: Engine
+) -> None:
+    # Given a DAG processor elsewhere that holds the folder's bundle and has not stored the DAG yet
+    from tandem.config import get_settings
+    from tandem.dag_processing.processor import DagFileProcessor
+
+    settings = get_settings()
+    peer = DagFileProcessor(settings, engine)
+    [bundle] = peer.bundles
+    with session_scope(engine) as session:
+        assert take_lease(session, bundle, peer.owner, 60)
+
+    def store_later() -> None:
+        time.sleep(1.0)
+        peer.run_once(utcnow())
+
+    storer = threading.Thread(target=store_later)
+    storer.start()
+    try:
+        # When a run of a DAG that a file names is triggered, and one of a DAG no file names
+        started = time.monotonic()
+        typo = cli("dags", "trigger", "no_such_dag")
+        typo_took = time.monotonic() - started
+        result = cli("dags", "trigger", "chain")
+    finally:
+        storer.join()
+        peer.release()
+
+    # Then the typo fails at once, and the named DAG is waited for until the peer stores it
+    assert typo.code != 0 and "not found" in typo.err and typo_took < 5, typo.err
+    assert result.code == 0, result.err
+    assert "Waiting for the running DAG processor" in result.err
+    with session_scope(engine) as session:
+        assert session.query(DagRun).filter_by(dag_id="chain").count() == 1
