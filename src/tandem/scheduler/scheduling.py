@@ -60,6 +60,7 @@ class _Run:
     scheduling_failures: int
 
 
+_DAG_RUN = table_of(DagRun)
 _RunSelect = sa.Select[int, str, str, datetime, datetime | None, str | None, int]
 # Built once (the pass's time is a bound parameter): building it costs more CPU than running it.
 _RUNNING: _RunSelect = sa.select(DagRun.id, DagRun.dag_id, DagRun.run_id, DagRun.logical_date, DagRun.start_date,
@@ -179,7 +180,6 @@ def _partial_candidates(session: Session, runs: Sequence[_Run], dags: dict[str, 
     )}
 
 
-_DAG_RUN = table_of(DagRun)
 _RUN_TIS = sa.select(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index,
                      TaskInstance.state, TaskInstance.next_retry_at).where(
     sa.tuple_(TaskInstance.dag_id, TaskInstance.run_id).in_(sa.bindparam("runs", expanding=True)))
