@@ -19,23 +19,27 @@ from typing import Any
 
 import click
 
+from tandem.api.auth.passwords import STANDALONE_PASSWORD_FILE, hash_new_password_in_background
 from tandem.cli.common import CliError, engine, settings, setup_logging
 
 
 def run_standalone(verbose: bool, *, force: bool = False) -> None:
+    started = time.monotonic()
+    cfg = settings()
+    prepared = None
+    if not (cfg.home / STANDALONE_PASSWORD_FILE).is_file():  # a first start: the admin is created
+        prepared = hash_new_password_in_background()
     from tandem.api.auth.users import ensure_standalone_admin
     from tandem.api.serve import build_server, start_in_thread
     from tandem.cluster.fingerprint import ConfigMismatch
     from tandem.db.session import session_scope
     from tandem.scheduler.service import SchedulerRefused, install_stop_handlers, run_scheduler
 
-    started = time.monotonic()
-    cfg = settings()
     setup_logging(verbose)
     cfg.dags_folder.mkdir(parents=True, exist_ok=True)
     eng = engine()
     with session_scope(eng) as session:
-        username, password = ensure_standalone_admin(session, cfg.home)
+        username, password = ensure_standalone_admin(session, cfg.home, prepared)
     click.echo(f"Tandem standalone\n  home:   {cfg.home}\n  config: {cfg.home / 'tandem.toml'}\n"
                f"  DB:     {eng.url.render_as_string(hide_password=True)}\n  logs:   {cfg.log_folder}\n"
                f"  DAGs:   {cfg.dags_folder}" + ("  (+ example DAGs)" if cfg.core.load_examples else ""))

@@ -32,6 +32,20 @@ def notify(session: Session, sender: str = "") -> None:
         session.execute(statement)
 
 
+def notify_now(engine: Engine, sender: str = "") -> None:
+    """Wake the schedulers now, after a commit made elsewhere: one autocommit round trip, sent
+    once whoever waits on the commit's outcome has been told (so it is off the hop's path).
+    A failure is only logged: the wake-up is a hint, and peers poll anyway."""
+    statement = dialect_for(engine.url.render_as_string(hide_password=False)).wakeup_statement(CHANNEL, sender)
+    if statement is None:
+        return
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(statement)
+    except Exception as e:  # noqa: BLE001 - see above
+        log.warning("could not wake the other schedulers (%s); they will poll", e)
+
+
 class Listener:
     """A dedicated listening connection; ``fileno`` turns readable when a wake-up came."""
 

@@ -18,6 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from tandem.config import Settings
+from tandem.db.engine import get_engine
+from tandem.db.wakeup import notify_now
 from tandem.executors.workload import Workload
 from tandem.runner.child import TryChild, fork_try
 from tandem.runner.claim import Claim
@@ -170,8 +172,10 @@ class TrySupervisor:
         because a peer took it over (reaped it after its heartbeat stopped, or a user cleared it).
         """
         try:
+            # Peers are woken below, once the caller has been told: a wake-up inside the
+            # transaction is one more round trip on the hop's path.
             finals = finish_many([(c.workload, c.claim, c.outcome) for c in children if c.outcome is not None],
-                                 node_id=self.node_id, wake=self.wake)
+                                 node_id=self.node_id, wake=False)
         except sa.exc.SQLAlchemyError as e:
             if since is None:
                 log.warning("could not record %d outcomes (%s); keeping them until the database takes them",
@@ -180,8 +184,10 @@ class TrySupervisor:
         if since is not None:
             log.info("recorded %d outcomes after %.1f s", len(children), time.monotonic() - since)
         for child, final in zip(children, finals, strict=True):
-            child.deliver_final(final)
             self.report(child.workload, "finished", final.value if final else "result discarded")
+            child.deliver_final(final)
+        if self.wake and any(f is not None for f in finals):
+            notify_now(get_engine(), self.node_id)
         return True
 
     def _retry_due(self, now: float) -> None:

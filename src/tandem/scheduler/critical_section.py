@@ -1,7 +1,7 @@
 """Queuing: the one short critical section where pool and concurrency budgets are spent.
 
-Guarded by the ``scheduler_critical_section`` lock row, taken with NOWAIT: a scheduler that
-cannot get it skips queuing this loop instead of waiting, and a peer does the work.
+Guarded by the ``scheduler_critical_section`` lock row, taken without waiting: a scheduler
+that cannot get it skips queuing this pass instead of waiting, and a peer does the work.
 """
 
 from __future__ import annotations
@@ -44,16 +44,16 @@ _OCCUPIED = (
 
 @functools.lru_cache(maxsize=8)
 def _lock_statement(dialect: BaseDialect) -> sa.Select[str]:
-    return dialect.nowait(_LOCK_ROW)
+    # SKIP LOCKED rather than NOWAIT: a busy lock reads as no row instead of an error, so the
+    # pass's transaction (its scheduling writes) survives and commits without the queuing.
+    return dialect.skip_locked(_LOCK_ROW)
 
 
 def take_lock(session: Session, dialect: BaseDialect) -> None:
-    try:
-        session.execute(_lock_statement(dialect)).one()
-    except sa.exc.OperationalError as e:
-        if dialect.is_lock_unavailable(e):
-            raise LockBusy() from None
-        raise
+    if session.execute(_lock_statement(dialect)).first() is None:
+        if session.execute(_LOCK_ROW).first() is None:
+            raise LookupError(f"the lock row {LOCK_NAME!r} is missing: run `tandem db migrate`")
+        raise LockBusy()
 
 
 # Candidate pages read per critical section: enough to look past a large fan-out that is

@@ -1,9 +1,10 @@
 """The scheduler loop: ``run_once(now)`` does one pass; ``run_forever`` repeats it.
 
-A pass is a few short transactions: create due runs, start queued runs, schedule a locked
-batch of running runs, queue what fits, hand it to the executor. The loop sleeps when a pass
-left nothing to do at once, and wakes as soon as the executor reports a finished try or a
-peer's wake-up says that work finished or a run was created elsewhere (``tandem.db.wakeup``).
+A pass is one short transaction: create due runs, start queued runs, schedule a locked batch
+of running runs, queue what fits; after its commit, the queued work goes to the executor. The
+loop sleeps when a pass left nothing to do at once, and wakes as soon as the executor reports
+a finished try or a peer's wake-up says that work finished or a run was created elsewhere
+(``tandem.db.wakeup``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from multiprocessing.connection import wait as connection_wait
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from tandem.cluster.nodes import heartbeat_node
 from tandem.config import Settings
@@ -35,7 +37,7 @@ from tandem.scheduler.critical_section import LockBusy, has_candidates, queue_ta
 from tandem.scheduler.dag_data import DagDataCache
 from tandem.scheduler.dagruns import create_scheduled_runs, start_queued_runs
 from tandem.scheduler.maintenance import repair
-from tandem.scheduler.scheduling import schedule_runs
+from tandem.scheduler.scheduling import RunUnschedulable, schedule_runs
 from tandem.state import TaskInstanceState
 
 log = logging.getLogger(__name__)
@@ -108,8 +110,9 @@ class Scheduler:
         now = now or utcnow()
         cfg = self.settings.scheduler
         stats = LoopStats()
-        # One transaction (one commit) for run creation and scheduling; queuing has its own,
-        # under the critical-section lock, so that lock is held as briefly as possible.
+        slots = self.executor.open_slots()
+        # One transaction (one commit) for run creation, scheduling and queuing: the queuing
+        # part takes the critical-section lock, which is held from there to the commit.
         with session_scope(self.engine) as session:
             self._discovery_owed = not discover
             if discover:
@@ -121,7 +124,14 @@ class Scheduler:
                                                                  cfg.max_dagruns_per_loop)
                 stats.started = start_queued_runs(session, self.dialect, now,
                                                   cfg.max_dagruns_per_loop, only=self.only)
-            s = schedule_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop, only=self.only)
+            try:
+                s = schedule_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop,
+                                  only=self.only)
+            except RunUnschedulable as e:
+                session.rollback()
+                e.mark(session, now)
+                stats.truncated = True  # everything else of this pass is done again at once
+                return stats
             stats.scheduled, stats.finished_runs = s.scheduled, s.finished_runs
             # A full batch that moved something: the runs behind it may have work too. One
             # that moved nothing waits like any idle pass (or >batch quiet runs would spin).
@@ -129,9 +139,9 @@ class Scheduler:
             # After a critical section that queued nothing, a pass that scheduled nothing first
             # asks whether anything waits (a peer may have scheduled it) before taking the lock.
             idle = self._queued_nothing and not s.scheduled and self.only is None and not has_candidates(session)
+            workloads = [] if idle else self._queue(session, now, slots)
         if s.callbacks:  # only once the run's final state is committed
             self.callbacks.start(s.callbacks)
-        workloads = [] if idle else self._queue(now)
         self._queued_nothing = not workloads
         stats.queued = len(workloads)
         stats.truncated = stats.truncated or stats.queued >= cfg.max_tis_per_query
@@ -139,15 +149,14 @@ class Scheduler:
             self.executor.submit(workloads)
         return stats
 
-    def _queue(self, now: datetime) -> list[Workload]:
+    def _queue(self, session: Session, now: datetime, slots: int) -> list[Workload]:
         started = time.perf_counter()
         try:
-            with session_scope(self.engine) as session:
-                queued = queue_task_instances(
-                    session, self.dialect, self.cache, node_id=self.node_id,
-                    executor_slots=self.executor.open_slots(), max_tis=self.settings.scheduler.max_tis_per_query,
-                    now=now, only=self.only,
-                )
+            queued = queue_task_instances(
+                session, self.dialect, self.cache, node_id=self.node_id,
+                executor_slots=slots, max_tis=self.settings.scheduler.max_tis_per_query,
+                now=now, only=self.only,
+            )
         except LockBusy:
             instruments.critical_section_busy()
             return []

@@ -106,22 +106,36 @@ def schedule_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, n
             signals[(x.dag_id, x.run_id)][(x.task_id, x.key)] = x.value
     for run in runs:
         key = (run.dag_id, run.run_id)
-        failures = run.scheduling_failures
         try:
-            # A savepoint per run: whatever one run's DAG or rows raise is rolled back alone.
-            with session.begin_nested():
-                dag = dags.get(run.dag_id)
-                if dag is None:
-                    raise LookupError(cache.unreadable.get(run.dag_id, "its DAG has no serialized version"))
-                _schedule_run(session, run, dag, views[key], signals[key], now, stats)
+            dag = dags.get(run.dag_id)
+            if dag is None:
+                raise LookupError(cache.unreadable.get(run.dag_id, "its DAG has no serialized version"))
+            _schedule_run(session, run, dag, views[key], signals[key], now, stats)
         except sa.exc.DBAPIError as e:
             if dialect.is_retryable(e):
                 raise  # the connection or the transaction is gone: the whole pass is retried
-            _run_failed(session, key, failures, e, now)
-        except Exception as e:  # noqa: BLE001 - one run's fault stays that run's
+            raise RunUnschedulable(key, run.scheduling_failures, e) from e
+        except Exception as e:
             cache.forget(key[0])
-            _run_failed(session, key, failures, e, now)
+            raise RunUnschedulable(key, run.scheduling_failures, e) from e
     return stats
+
+
+class RunUnschedulable(Exception):
+    """One run's DAG or rows raised while it was scheduled.
+
+    The caller rolls the pass back and calls ``mark_unschedulable``, then passes again at
+    once: the run is put off, the others go on. (No savepoint per run: two round trips for
+    every run of every pass, to spare the rare pass that meets a broken run from running again.)
+    """
+
+    def __init__(self, key: tuple[str, str], failures: int, error: Exception) -> None:
+        super().__init__(f"DAG run {key[0]}/{key[1]} could not be scheduled: {error}")
+        self.key, self.failures, self.error = key, failures, error
+
+    def mark(self, session: Session, now: datetime) -> None:
+        """Record why, in a transaction of its own: peers skip the run until a backoff passes."""
+        _run_failed(session, self.key, self.failures, self.error, now)
 
 
 def _schedule_run(session: Session, run: _Run, dag: DagData, view: list[TiView] | RunView,

@@ -18,8 +18,8 @@ class LaggingExecutor(SequentialExecutor):
     """Runs what was submitted one pass late, so every pass finds tries queued: the state in
     which the scheduler plans a wide run from a partial view.
 
-    The scheduler asks for open slots once per pass, before queuing: the previous pass's
-    workloads run then, after that pass's planning.
+    The scheduler asks for open slots once per pass, as it starts: the previous pass's
+    workloads run then, before this pass plans.
     """
 
     def __init__(self) -> None:

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import secrets
+from concurrent.futures import Future
+from threading import Thread
 
 import bcrypt
 
 SCHEME = "bcrypt_sha256$"
 ROUNDS = 12
+# In $TANDEM_HOME: the first password of the admin ``tandem standalone`` creates.
+STANDALONE_PASSWORD_FILE = "standalone_admin_password.txt"
 
 
 def _prehash(password: str) -> bytes:
@@ -33,3 +38,19 @@ def verify_password(password: str, stored: str) -> bool:
         return bcrypt.checkpw(_prehash(password), stored[len(SCHEME):].encode("ascii"))
     except ValueError:  # a corrupt stored hash is a failed login, not a crash
         return False
+
+
+def hash_new_password_in_background() -> Future[tuple[str, str]]:
+    """A random password and its hash, computed in a thread: bcrypt lets go of the GIL, so a
+    start-up can import and build meanwhile instead of waiting a quarter second for it."""
+    future: Future[tuple[str, str]] = Future()
+
+    def compute() -> None:
+        password = secrets.token_urlsafe(12)
+        try:
+            future.set_result((password, hash_password(password)))
+        except BaseException as e:  # noqa: BLE001 - handed to whoever waits for the result
+            future.set_exception(e)
+
+    Thread(target=compute, name="tandem-hash-password", daemon=True).start()
+    return future

@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from concurrent.futures import Future
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tandem.api.auth.passwords import hash_password, verify_password
+from tandem.api.auth.passwords import STANDALONE_PASSWORD_FILE, hash_password, verify_password
 from tandem.api.auth.roles import RANK
 from tandem.api.auth.throttle import check_not_blocked, record_failure, record_success, subjects
 from tandem.config import Settings
@@ -27,7 +28,6 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,256}$")
 # work whether or not the user exists (no user enumeration by timing).
 _EQUAL_WORK_HASH = "bcrypt_sha256$$2b$12$lTQZXOD7pBYFjJIo4UMsquSGGa/K08xTVOGoWO7okgABrXBcsIzHy"
 STANDALONE_ADMIN = "admin"
-STANDALONE_PASSWORD_FILE = "standalone_admin_password.txt"
 
 
 def _check(username: str, role: str) -> None:
@@ -51,12 +51,14 @@ def check_password_policy(password: str, username: str = "") -> None:
         raise ValueError("the password needs at least 3 different characters")
 
 
-def create_user(session: Session, username: str, password: str, *, role: str, email: str = "") -> User:
+def create_user(session: Session, username: str, password: str, *, role: str, email: str = "",
+                password_hash: str | None = None) -> User:
+    """``password_hash``: ``password``'s hash, when it was computed already."""
     _check(username, role)
     check_password_policy(password, username)
     if read_user(session, username) is not None:
         raise ValueError(f"user {username!r} already exists")
-    user = User(username=username, email=email, password_hash=hash_password(password), role=role,
+    user = User(username=username, email=email, password_hash=password_hash or hash_password(password), role=role,
                 active=True, created_at=utcnow())
     session.add(user)
     session.flush()
@@ -149,19 +151,21 @@ def log_in(session: Session, username: str, password: str, *, client: str, setti
     return user
 
 
-def ensure_standalone_admin(session: Session, home: Path) -> tuple[str, str | None]:
+def ensure_standalone_admin(session: Session, home: Path,
+                            prepared: Future[tuple[str, str]] | None = None) -> tuple[str, str | None]:
     """Create user ``admin`` with a random password on first run.
 
     Returns (username, password), the password being None when the admin already existed and
     the file holding its first password is gone. The password is kept in
     ``$TANDEM_HOME/standalone_admin_password.txt`` (mode 0600) so that a restart can print it
-    again; it is never stored in clear in the DB.
+    again; it is never stored in clear in the DB. ``prepared``: a new password and its hash
+    (``hash_new_password_in_background``), used if the admin is created.
     """
     path = home / STANDALONE_PASSWORD_FILE
     if read_user(session, STANDALONE_ADMIN) is not None:
         return STANDALONE_ADMIN, path.read_text().strip() if path.is_file() else None
-    password = secrets.token_urlsafe(12)
-    create_user(session, STANDALONE_ADMIN, password, role="admin")
+    password, hashed = prepared.result() if prepared is not None else (secrets.token_urlsafe(12), None)
+    create_user(session, STANDALONE_ADMIN, password, role="admin", password_hash=hashed)
     home.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:

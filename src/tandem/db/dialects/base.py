@@ -62,10 +62,6 @@ class BaseDialect:
         """Lock the selected rows, waiting (up to the lock timeout) for their holders."""
         return stmt.with_for_update()
 
-    def nowait(self, stmt: SelectT) -> SelectT:
-        """Lock the selected rows or fail at once if another transaction holds them."""
-        return stmt.with_for_update(nowait=True)
-
     def insert_ignore(self, table: sa.Table, rows: list[dict[str, Any]]) -> sa.Executable:
         """INSERT rows, silently skipping those whose primary key exists."""
         raise NotImplementedError
@@ -85,10 +81,6 @@ class BaseDialect:
     def socket_fileno(self, dbapi_connection: Any) -> int | None:
         """The OS descriptor of a driver connection's socket, if it has one."""
         return None
-
-    def is_lock_unavailable(self, exc: BaseException) -> bool:
-        """True when a NOWAIT lock was refused because another transaction holds it."""
-        return False
 
     def is_retryable(self, exc: BaseException) -> bool:
         """True for deadlocks, lock and statement timeouts, serialization failures and lost connections."""

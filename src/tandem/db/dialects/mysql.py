@@ -15,9 +15,8 @@ from sqlalchemy.engine import Connection, Engine
 from tandem.config import Settings
 from tandem.db.dialects.base import BaseDialect, MigrationLockTimeout
 
-# ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK, ER_LOCK_NOWAIT (MySQL 8) / 1205 on MariaDB NOWAIT
+# ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK, ER_LOCK_NOWAIT (MySQL 8)
 _LOCK_ERRORS = {1205, 1213, 3572}
-_LOCK_NOWAIT = {3572, 1205}
 # ER_STATEMENT_TIMEOUT (MariaDB max_statement_time), ER_QUERY_TIMEOUT (MySQL max_execution_time)
 _STATEMENT_TIMEOUTS = {1969, 3024}
 # Server gone away / lost connection / can't connect / disconnected for inactivity (MySQL 8)
@@ -121,10 +120,6 @@ class MysqlDialect(BaseDialect):
             return sock.fileno() if sock is not None else None
         except OSError:
             return None
-
-    def is_lock_unavailable(self, exc: BaseException) -> bool:
-        # MariaDB reports a refused NOWAIT as a lock wait timeout (1205): both read as busy.
-        return _errno(exc) in _LOCK_NOWAIT
 
     def is_retryable(self, exc: BaseException) -> bool:
         return _errno(exc) in _LOCK_ERRORS | _STATEMENT_TIMEOUTS | _CONNECTION_ERRORS or super().is_retryable(exc)

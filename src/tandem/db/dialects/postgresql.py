@@ -110,10 +110,5 @@ class PostgresDialect(BaseDialect):
         except Exception:  # already closed
             return None
 
-    def is_lock_unavailable(self, exc: BaseException) -> bool:
-        # lock_timeout raises the same SQLSTATE as a refused NOWAIT: for a caller taking a lock
-        # either means "someone else holds it", so both read as busy.
-        return _sqlstate(exc) == _LOCK_NOT_AVAILABLE
-
     def is_retryable(self, exc: BaseException) -> bool:
         return _sqlstate(exc) in _RETRYABLE or super().is_retryable(exc)

@@ -45,9 +45,6 @@ class SqliteDialect(BaseDialect):
     def lock(self, stmt: SelectT) -> SelectT:
         return stmt
 
-    def nowait(self, stmt: SelectT) -> SelectT:
-        return stmt
-
     def insert_ignore(self, table: sa.Table, rows: list[dict[str, Any]]) -> sa.Executable:
         return insert(table).values(rows).on_conflict_do_nothing()
 
