@@ -65,12 +65,12 @@ def test_random_user_actions_while_runs_execute(pg_url: str,
     # Given two schedulers with runs in flight
     cluster = make_cluster(db_url=pg_url)
     start_work(cluster, schedulers=2, runs=6, sleep=0.5)
-    # When a user clears, marks, pauses, unpauses and triggers at random for 25 s
+    # When a user clears, marks, pauses, unpauses and triggers at random for 15 s
     stop = threading.Event()
     result: list[Counter[str]] = []
     thread = threading.Thread(target=lambda: result.append(random_actions(cluster, stop, 8)), daemon=True)
     thread.start()
-    time.sleep(25)
+    time.sleep(15)
     stop.set()
     thread.join(10)
     with session_scope(cluster.engine) as session:
