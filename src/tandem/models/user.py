@@ -14,7 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tandem.models.base import Base, UtcDateTime
 
-# name -> (rank, description); the migration seeds these rows.
+# name -> (rank, description): the rows migration 0002 wrote, and a database created from the
+# models at once (``tandem.db.migrate``) gets.
 ROLES: dict[str, tuple[int, str]] = {
     "viewer": (0, "Read everything except connections' secrets"),
     "user": (1, "Viewer, plus trigger, clear, pause and mark runs and tasks"),

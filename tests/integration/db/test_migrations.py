@@ -130,10 +130,30 @@ def test_every_node_refuses_an_older_or_a_newer_schema(engine: Engine, role: str
     assert "Traceback" not in older.stderr + newer.stderr
 
 
-def test_an_empty_single_node_database_is_created_at_start(db_url: str) -> None:
+def contents(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
+    """Every table's rows, sorted."""
+    with engine.connect() as conn:
+        return {t: sorted(map(tuple, conn.execute(sa.text(f"SELECT * FROM {t}")))) for t in sorted(tables(engine))}
+
+
+def test_an_empty_single_node_database_is_created_at_start(db_url: str, tmp_path: Path) -> None:
+    # Given an empty SQLite database, created at a node's start from the models (not migrations)
     eng = get_engine(db_url)
     check_schema_current(eng)
+    # Then Alembic finds it at head, with the models' schema and every row the migrations write
     assert current_revision(eng) == head_revision()
+    assert tables(eng) == {t.name for t in Base.metadata.sorted_tables}
+    assert schema_drift(eng) == []
+    migrated = get_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+    migrate(migrated)
+    assert contents(eng) == contents(migrated)
+    assert contents(eng)["tandem_role"] and contents(eng)["pool"] and contents(eng)["tandem_lock"]
+    # And the migrations work on it as on a migrated one: down to the first revision and back
+    downgrade(eng, FIRST_REVISION)
+    assert current_revision(eng) == FIRST_REVISION
+    migrate(eng)
+    assert current_revision(eng) == head_revision()
+    assert schema_drift(eng) == []
 
 
 @pytest.mark.parametrize("db_url", SERVERS, indirect=True)

@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tandem.api.queries.secrets import create_connection, update_connection, write_variable
 from tandem.crypto import decrypt
 from tandem.limits import check_variable_size
 from tandem.models import Connection, Pool, Variable
@@ -110,6 +109,10 @@ def export_variables(session: Session, *, reveal: bool) -> dict[str, Any]:
 
 
 def import_variables(session: Session, data: dict[str, Any], on_existing: str = "overwrite") -> ImportResult:
+    # Here, not at the top: the CLI imports this module for every command, and the API's query
+    # helpers bring FastAPI along (a seventh of a second on each command's start).
+    from tandem.api.queries.secrets import write_variable
+
     _check_on_existing(on_existing)
     problems: list[str] = []
     entries = {}
@@ -205,6 +208,8 @@ def _connection_entry(conn_id: str, entry: Any, problems: list[str]) -> dict[str
 
 
 def import_connections(session: Session, data: dict[str, Any], on_existing: str = "overwrite") -> ImportResult:
+    from tandem.api.queries.secrets import create_connection, update_connection  # see import_variables
+
     _check_on_existing(on_existing)
     problems: list[str] = []
     entries = {}
