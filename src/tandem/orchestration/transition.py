@@ -136,12 +136,22 @@ def transition_tis(
     values: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Move every task instance of ``keys`` still in ``expected`` to ``new``; return how many moved."""
+    """Move every task instance of ``keys`` still in ``expected`` to ``new``; return how many moved.
+
+    Keys go in statements of at most KEYS_PER_STATEMENT: PostgreSQL parses a longer list of row
+    values (a task mapped over 10,000 items) into an expression too deep for its stack.
+    """
     keys = list(keys)
-    if not keys:
-        return 0
-    proposal = TiProposal(session, keys, _as_set(expected), TaskInstanceState(new), dict(values or {}), now or utcnow())
-    return _apply_ti(proposal)
+    now = now or utcnow()
+    moved = 0
+    for start in range(0, len(keys), KEYS_PER_STATEMENT):
+        proposal = TiProposal(session, keys[start:start + KEYS_PER_STATEMENT], _as_set(expected),
+                              TaskInstanceState(new), dict(values or {}), now)
+        moved += _apply_ti(proposal)
+    return moved
+
+
+KEYS_PER_STATEMENT = 1000
 
 
 def transition_ti(

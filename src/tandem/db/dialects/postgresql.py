@@ -15,6 +15,8 @@ from tandem.db.dialects.base import BaseDialect, MigrationLockTimeout, SelectT
 # serialization_failure, query_canceled (statement_timeout), idle_in_transaction_session_timeout
 _LOCK_NOT_AVAILABLE = "55P03"
 _RETRYABLE = {"55P03", "40P01", "40001", "57014", "25P03"}
+# Class 54, "program limit exceeded": a statement too complex or too long for the server.
+_PROGRAM_LIMIT = "54"
 # pg_advisory_xact_lock key of schema migrations ("tandem" in ASCII). Advisory locks are
 # scoped to the current database, so clusters sharing a server do not wait for each other.
 _MIGRATION_LOCK_KEY = 0x74616E64656D
@@ -111,4 +113,7 @@ class PostgresDialect(BaseDialect):
             return None
 
     def is_retryable(self, exc: BaseException) -> bool:
-        return _sqlstate(exc) in _RETRYABLE or super().is_retryable(exc)
+        state = _sqlstate(exc)
+        if state is not None and state.startswith(_PROGRAM_LIMIT):
+            return False  # the statement itself is too big: the same one fails again
+        return state in _RETRYABLE or super().is_retryable(exc)
