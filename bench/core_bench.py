@@ -41,7 +41,9 @@ class Cluster:
                     "TANDEM__CORE__LOAD_EXAMPLES": "true" if examples else "false",
                     "TANDEM__CORE__DAGS_ARE_PAUSED_AT_CREATION": "false",
                     "TANDEM__CORE__PARALLELISM": str(parallelism),
-                    "TANDEM__SCHEDULER__DAG_DIR_LIST_INTERVAL": "5"}
+                    "TANDEM__SCHEDULER__DAG_DIR_LIST_INTERVAL": "5",
+                    # scale_bench's mapped shape maps over more than the default 1,024 items.
+                    "TANDEM__CORE__MAX_MAP_LENGTH": "100000"}
         if dags is not None:
             self.env["TANDEM__CORE__DAGS_FOLDER"] = str(dags)
         else:

@@ -163,6 +163,7 @@ class Tandem(System):
         self.cluster = TandemCluster(executor, broker, parallelism, concurrency)
         self.cluster.env["TANDEM__CORE__DAGS_FOLDER"] = str(dags)
         self.cluster.env["TANDEM__SCHEDULER__DAG_DIR_LIST_INTERVAL"] = "5"
+        self.cluster.env["TANDEM__CORE__MAX_MAP_LENGTH"] = str(MAX_MAP_LENGTH)
         self.concurrency = concurrency
         self.broker = broker
         self.pids = []
@@ -263,8 +264,8 @@ class Airflow(System):
             "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            # Airflow fails a task whose XCom maps more than 1,024 items (core.max_map_length); Tandem has no
-            # such limit. Raised so that the mapped-over-10,000 shape runs on both.
+            # Both fail a task whose XCom maps more than 1,024 items (core.max_map_length): raised on both so
+            # that the mapped-over-10,000 shape runs.
             "AIRFLOW__CORE__MAX_MAP_LENGTH": str(MAX_MAP_LENGTH),
             "AIRFLOW__API__PORT": str(self.port),
             # Task supervisors report to the api-server's Execution API, by default at localhost:8080 whatever

@@ -27,6 +27,31 @@ class SensorTimeout(TaskFailed):
     """A sensor's condition was not met within its ``timeout`` (no retry, as in Airflow)."""
 
 
+class XComForMappingNotPushed(TaskError):
+    """A task that a mapped task maps over returned nothing (Airflow's exception of this name)."""
+
+    def __str__(self) -> str:
+        return "did not push XCom for task mapping"
+
+
+class UnmappableXComTypePushed(TaskError):
+    """A task that a mapped task maps over returned a value that is not a list or a dict."""
+
+    def __str__(self) -> str:
+        return f"unmappable return type {type(self.args[0]).__qualname__!r}"
+
+
+class UnmappableXComLengthPushed(TaskError):
+    """A task that a mapped task maps over returned more items than ``core.max_map_length``."""
+
+    def __init__(self, length: int, max_length: int) -> None:
+        super().__init__(length, max_length)
+        self.length, self.max_length = length, max_length
+
+    def __str__(self) -> str:
+        return f"unmappable return value length: {self.length} > {self.max_length}"
+
+
 class NotFound(TandemException, KeyError):
     """A variable or connection that a DAG file asked for does not exist."""
 

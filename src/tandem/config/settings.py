@@ -48,6 +48,9 @@ class CoreSettings(_Section):
     default_timezone: str = Field("UTC", description="Time zone of naive datetimes in DAG files.")
     fernet_key: str = Field("", description="Key encrypting connections and secret variables (cluster-wide).")
     dag_file_processor_timeout: float = Field(50.0, gt=0, description="Seconds a DAG file may take to import.")
+    max_map_length: int = Field(
+        1024, ge=1, description="Most items a task's return value may hold when a mapped task maps over it; "
+        "a longer one fails the task (as in Airflow).")
     hostname: str = Field("", description="Name this node reports; default the machine's host name.")
 
 

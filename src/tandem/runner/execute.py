@@ -180,6 +180,7 @@ def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Ou
     from tandem.exceptions import TaskFailed, TaskSkipped, TaskTimeout
     from tandem.sdk.assets import outlet_updates
     from tandem.sdk.context import current_context
+    from tandem.sdk.mapped import check_output_for_mapping
 
     previous_term = signal.signal(signal.SIGTERM, raise_terminated)
     outcome = Outcome(TaskInstanceState.FAILED)
@@ -201,6 +202,8 @@ def execute_claimed(workload: Workload, claimed: Claim, log: TryLog) -> tuple[Ou
                 task.pre_execute(prepared.context)
                 result = task.execute(prepared.context)
                 task.post_execute(prepared.context, result)
+            check_output_for_mapping(prepared.context["dag"], task, workload.map_index, result,
+                                     get_settings().core.max_map_length)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         outcome.xcoms = {**ti.pushed, **(task.xcoms_to_push(result) if result is not None else {})}

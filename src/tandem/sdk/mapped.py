@@ -11,7 +11,12 @@ import inspect
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tandem.exceptions import DagDefinitionError
+from tandem.exceptions import (
+    DagDefinitionError,
+    UnmappableXComLengthPushed,
+    UnmappableXComTypePushed,
+    XComForMappingNotPushed,
+)
 from tandem.sdk import dag_context
 from tandem.sdk.abstractoperator import BASE_ARG_DEFAULTS, AbstractOperator
 from tandem.sdk.expansion import positions_for_index, total_length
@@ -257,3 +262,25 @@ class MappedOperator(AbstractOperator):
 
     def xcoms_to_push(self, result: Any) -> dict[str, Any]:
         raise TypeError("call xcoms_to_push on the operator returned by unmap_for_index()")
+
+
+def check_output_for_mapping(dag: Any, task: Any, map_index: int, result: Any, max_length: int) -> None:
+    """Fail, as Airflow does, the try of a task whose return value a mapped task maps over when
+    that value cannot be mapped: nothing returned, not a list or dict, or more than
+    ``max_length`` items (``core.max_map_length``). A mapped instance's own value is not checked."""
+    if map_index >= 0 or not any(_maps_over(source, task.task_id)
+                                 for t in dag.tasks if t.is_mapped for source in t.expand_sources()):
+        return
+    value = result if task.do_xcom_push else None
+    if value is None:
+        raise XComForMappingNotPushed()
+    if isinstance(value, str | bytes | bytearray) or not isinstance(value, Sequence | dict):
+        raise UnmappableXComTypePushed(value)
+    if len(value) > max_length:
+        raise UnmappableXComLengthPushed(len(value), max_length)
+
+
+def _maps_over(source: dict[str, Any], task_id: str) -> bool:
+    if source["kind"] == "zip":
+        return any(_maps_over(s, task_id) for s in source["sources"])
+    return source["kind"] == "xcom" and source["task_id"] == task_id and source["key"] == "return_value"

@@ -193,6 +193,56 @@ with DAG("empty_map", schedule=None, start_date=datetime(2024, 1, 1)) as d:
     assert harness.states("empty_map", run_id)["use"] == "skipped"
 
 
+@pytest.mark.parametrize(("returned", "reason"), [
+    ("None", "XComForMappingNotPushed: did not push XCom for task mapping"),
+    ("'abc'", "UnmappableXComTypePushed: unmappable return type 'str'"),
+    ("7", "UnmappableXComTypePushed: unmappable return type 'int'"),
+    ("list(range(5))", "UnmappableXComLengthPushed: unmappable return value length: 5 > 4"),
+])
+def test_a_value_that_cannot_be_mapped_fails_the_task_that_returned_it(
+        harness: Harness, returned: str, reason: str) -> None:
+    # Given a task mapped over an upstream's return value, and core.max_map_length = 4
+    harness.settings.core.max_map_length = 4
+    harness.add_dag("unmappable", f"""
+with DAG("unmappable", schedule=None, start_date=datetime(2024, 1, 1)) as d:
+    @task
+    def items():
+        return {returned}
+    @task
+    def use(x):
+        return x
+    use.expand(x=items())
+""")
+    scheduler = harness.scheduler()
+    run_id = harness.trigger("unmappable", scheduler)
+    # Then, as in Airflow, the upstream fails with the reason, and the mapped task does not run
+    assert harness.drive(scheduler, "unmappable", run_id) == "failed"
+    tis = harness.tis("unmappable", run_id)
+    assert (tis[("items", -1)].state, tis[("items", -1)].failure_reason) == ("failed", reason)
+    assert harness.states("unmappable", run_id)["use"] == "upstream_failed"
+
+
+def test_a_value_within_max_map_length_maps_and_a_mapped_instance_is_not_checked(harness: Harness) -> None:
+    harness.settings.core.max_map_length = 4
+    harness.add_dag("mapped_twice", """
+with DAG("mapped_twice", schedule=None, start_date=datetime(2024, 1, 1)) as d:
+    @task
+    def items():
+        return [1, 2, 3, 4]
+    @task
+    def spread(x):
+        return list(range(10 * x))
+    @task
+    def count(xs):
+        return len(xs)
+    count.expand(xs=spread.expand(x=items()))
+""")
+    scheduler = harness.scheduler()
+    run_id = harness.trigger("mapped_twice", scheduler)
+    assert harness.drive(scheduler, "mapped_twice", run_id) == "success"
+    assert list(harness.states("mapped_twice", run_id).values()).count("success") == 9
+
+
 @pytest.mark.parametrize("db_url", ALL_DATABASES, indirect=True)
 def test_scheduled_runs_are_created_once_with_catchup(harness: Harness) -> None:
     start = (utcnow() - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)

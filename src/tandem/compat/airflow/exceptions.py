@@ -9,6 +9,9 @@ from tandem.exceptions import (
     NotFound,
     ParamValidationError,
     TaskTimeout,
+    UnmappableXComLengthPushed,
+    UnmappableXComTypePushed,
+    XComForMappingNotPushed,
 )
 from tandem.exceptions import TandemException as AirflowException
 
@@ -17,5 +20,6 @@ AirflowTaskTimeout = TaskTimeout
 
 __all__ = [
     "AirflowException", "AirflowFailException", "AirflowNotFoundException", "AirflowSensorTimeout",
-    "AirflowSkipException", "AirflowTaskTimeout", "ParamValidationError",
+    "AirflowSkipException", "AirflowTaskTimeout", "ParamValidationError", "UnmappableXComLengthPushed",
+    "UnmappableXComTypePushed", "XComForMappingNotPushed",
 ]
