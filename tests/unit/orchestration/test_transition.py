@@ -45,17 +45,20 @@ def test_an_edge_not_in_the_table_is_refused(harness: Harness) -> None:
         transition_ti(session, key, S.SCHEDULED, S.RUNNING)
 
 
-@pytest.mark.parametrize("db_url", ALL_DATABASES, indirect=True)
-def test_a_task_mapped_over_ten_thousand_items_is_expanded_and_scheduled(harness: Harness) -> None:
-    # Given a task mapped over 10,000 literal items (one statement over all their keys was too
-    # deep an expression for PostgreSQL, and failed every pass of every scheduler)
-    harness.add_dag("wide", """
+WIDE = """
 with DAG("wide", schedule=None, start_date=datetime(2024, 1, 1)) as d:
     @task
     def noop(x):
         return None
     noop.expand(x=list(range(10_000)))
-""")
+"""
+
+
+@pytest.mark.parametrize("db_url", ALL_DATABASES, indirect=True)
+def test_a_task_mapped_over_ten_thousand_items_is_expanded_and_scheduled(harness: Harness) -> None:
+    # Given a task mapped over 10,000 literal items (one statement over all their keys was too
+    # deep an expression for PostgreSQL, and failed every pass of every scheduler)
+    harness.add_dag("wide", WIDE)
     scheduler = harness.scheduler(StubExecutor(slots=0))
     run_id = harness.trigger("wide", scheduler)
     # When the scheduler passes
@@ -71,13 +74,7 @@ def test_a_statement_too_big_for_the_server_fails_its_run_not_the_scheduler(
     # Given a run whose scheduling sends PostgreSQL a statement too deep for it (as one over
     # 10,000 keys did), beside a healthy DAG
     monkeypatch.setattr(transition, "KEYS_PER_STATEMENT", 1_000_000)
-    harness.add_dag("wide", """
-with DAG("wide", schedule=None, start_date=datetime(2024, 1, 1)) as d:
-    @task
-    def noop(x):
-        return None
-    noop.expand(x=list(range(10_000)))
-""")
+    harness.add_dag("wide", WIDE)
     harness.add_dag("good", """
 with DAG("good", schedule=None, start_date=datetime(2024, 1, 1)) as d:
     EmptyOperator(task_id="a") >> EmptyOperator(task_id="b")
