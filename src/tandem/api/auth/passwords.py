@@ -52,5 +52,7 @@ def hash_new_password_in_background() -> Future[tuple[str, str]]:
         except BaseException as e:  # noqa: BLE001 - handed to whoever waits for the result
             future.set_exception(e)
 
-    Thread(target=compute, name="tandem-hash-password", daemon=True).start()
+    # Not a daemon: the interpreter waits for it at exit. A daemon thread still inside bcrypt's
+    # C code when a start-up fails and exits aborts the process ("exception not rethrown").
+    Thread(target=compute, name="tandem-hash-password").start()
     return future
