@@ -10,6 +10,7 @@ most a poll interval.
 
 from __future__ import annotations
 
+import functools
 import logging
 import select
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from tandem.db.dialects import dialect_for, dialect_of
+from tandem.db.dialects import BaseDialect, dialect_for, dialect_of
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def notify_now(engine: Engine, sender: str = "") -> None:
     """Wake the schedulers now, after a commit made elsewhere: one autocommit round trip, sent
     once whoever waits on the commit's outcome has been told (so it is off the hop's path).
     A failure is only logged: the wake-up is a hint, and peers poll anyway."""
-    statement = dialect_for(engine.url.render_as_string(hide_password=False)).wakeup_statement(CHANNEL, sender)
+    statement = _engine_dialect(engine).wakeup_statement(CHANNEL, sender)
     if statement is None:
         return
     try:
@@ -44,6 +45,12 @@ def notify_now(engine: Engine, sender: str = "") -> None:
             conn.execute(statement)
     except Exception as e:  # noqa: BLE001 - see above
         log.warning("could not wake the other schedulers (%s); they will poll", e)
+
+
+@functools.cache
+def _engine_dialect(engine: Engine) -> BaseDialect:
+    # Once per engine: ``notify_now`` runs after every recorded outcome.
+    return dialect_for(engine.url.render_as_string(hide_password=False))
 
 
 class Listener:

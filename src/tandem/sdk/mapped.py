@@ -267,9 +267,15 @@ class MappedOperator(AbstractOperator):
 def check_output_for_mapping(dag: Any, task: Any, map_index: int, result: Any, max_length: int) -> None:
     """Fail, as Airflow does, the try of a task whose return value a mapped task maps over when
     that value cannot be mapped: nothing returned, not a list or dict, or more than
-    ``max_length`` items (``core.max_map_length``). A mapped instance's own value is not checked."""
-    if map_index >= 0 or not any(_maps_over(source, task.task_id)
-                                 for t in dag.tasks if t.is_mapped for source in t.expand_sources()):
+    ``max_length`` items (``core.max_map_length``). A mapped instance's own value is not checked.
+
+    Only the task's direct downstream tasks are looked at: a mapped task is made downstream of
+    every XCom it maps over (``MappedOperator.__init__``), so a try costs the same in any width."""
+    if map_index >= 0:
+        return
+    consumers = (dag.get_task(t) for t in dag.get_task(task.task_id).downstream_task_ids)
+    if not any(_maps_over(source, task.task_id)
+               for t in consumers if t.is_mapped for source in t.expand_sources()):
         return
     value = result if task.do_xcom_push else None
     if value is None:
