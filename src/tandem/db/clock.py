@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 _NOTABLE_SKEW = 1.0
 
 _offset = 0.0
+_calibrated_at: float | None = None  # time.monotonic() of the last measurement
 _lock = threading.Lock()
 
 
@@ -35,9 +36,14 @@ def offset() -> float:
     return _offset
 
 
+def calibrated_within(seconds: float) -> bool:
+    """Whether the offset was measured less than ``seconds`` ago."""
+    return _calibrated_at is not None and time.monotonic() - _calibrated_at < seconds
+
+
 def calibrate(read_db_time: Callable[[], datetime]) -> None:
     """Measure the offset with one round trip; ``read_db_time`` returns the DB's UTC time."""
-    global _offset
+    global _offset, _calibrated_at
     before = time.time()
     db_time = read_db_time()
     after = time.time()
@@ -48,3 +54,4 @@ def calibrate(read_db_time: Callable[[], datetime]) -> None:
         if abs(measured - _offset) >= _NOTABLE_SKEW:
             log.warning("this machine's clock is %+.1f s off the database's; using the database's time", -measured)
         _offset = measured
+        _calibrated_at = time.monotonic()

@@ -65,9 +65,16 @@ def _ping_idle_connections(engine: Engine) -> None:
             raise sa.exc.DisconnectionError(f"idle connection failed its ping: {e}") from e
 
 
+# A new connection measures the clock offset again unless it was measured this recently (in
+# this process or the parent it was forked from): the offset moves by seconds, not per connect.
+CALIBRATION_FRESH = 5.0
+
+
 def _calibrate_on_connect(engine: Engine, query: str) -> None:
     @sa.event.listens_for(engine, "connect")
     def _calibrate(dbapi_conn: Any, _record: Any) -> None:
+        if clock.calibrated_within(CALIBRATION_FRESH):
+            return  # e.g. a forked try: its parent measured the offset moments ago
         def read() -> datetime:
             cursor = dbapi_conn.cursor()
             try:
@@ -111,10 +118,13 @@ def release_after_fork() -> None:
     middle of a transaction would leave it open (and its row locks held) for as long as any
     child lives. Descriptors stay occupied, so a later garbage-collected close cannot hit a
     reused number. Call before the child opens connections of its own.
+
+    The engines themselves are kept, each with an empty pool of its own: their dialects were
+    initialized by the parent, so the child's first connection is one connect, not a new
+    engine's server version, schema and type probes (a few round trips on every mapped try).
     """
     with _lock:
         engines = list(_engines.values())
-        _engines.clear()
     devnull = os.open(os.devnull, os.O_RDWR)
     try:
         for engine in engines:

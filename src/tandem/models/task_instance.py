@@ -57,6 +57,12 @@ class TaskInstance(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+# The queuing order of scheduled instances (critical_section's candidates): read in index
+# order, a page of candidates costs its own size, not the thousands scheduled behind it.
+sa.Index("ix_task_instance_queue_order", TaskInstance.state, TaskInstance.priority_weight.desc(),
+         TaskInstance.scheduled_at, TaskInstance.map_index)
+
+
 class TaskTry(Base):
     """One row per try that a runner claimed: who ran it, when, and how it ended."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from tandem.executors.workload import Workload
 from tandem.models import DagBundle, DagRun, SerializedDagModel, TaskInstance, TaskTry, XCom, table_of, utcnow
 from tandem.orchestration import RetryParams, TiKey, transition_ti
 from tandem.runner.assets import record_asset_events
+from tandem.runner.prefetch import Prefetched
 from tandem.state import TaskInstanceState
 
 
@@ -34,6 +35,8 @@ class Claim:
     #: The bundle version the run was created with: the code this try runs.
     bundle_name: str | None = None
     bundle_version: str | None = None
+    #: The XComs the task's arguments pull, read by the supervisor (``runner.prefetch``).
+    xcoms: Prefetched = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -251,6 +251,7 @@ def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskI
         dag_id=workload.dag_id, run_id=workload.run_id, task_id=workload.task_id,
         map_index=workload.map_index, try_number=workload.try_number,
         mapped_tasks={t.task_id for t in dag.tasks if t.is_mapped}, session_factory=session_scope,
+        prefetched=claimed.xcoms,
     )
     task = task.unmap_for_index(workload.map_index, ti) if task.is_mapped else task.prepare_for_execution()
     # Only tasks that need them read asset events: any other try runs without the database.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -10,7 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tandem.models import DagRun, XCom
+from tandem.runner.prefetch import Prefetched
 from tandem.sdk.task_log import task_logger
+
+_MISSING: Any = object()
 
 
 class RuntimeTaskInstance:
@@ -21,11 +25,15 @@ class RuntimeTaskInstance:
     """
 
     def __init__(self, *, dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int,
-                 mapped_tasks: set[str], session_factory: Callable[[], Any]) -> None:
+                 mapped_tasks: set[str], session_factory: Callable[[], Any],
+                 prefetched: Prefetched | None = None) -> None:
+        """``prefetched``: XCom rows of this run read before the try started (``runner.prefetch``)."""
         self.dag_id, self.run_id, self.task_id = dag_id, run_id, task_id
         self.map_index, self.try_number = map_index, try_number
         self._mapped_tasks = mapped_tasks
         self._session_factory = session_factory
+        self._prefetched = prefetched or {}
+        self._handed_out: set[tuple[str, str]] = set()
         self.pushed: dict[str, Any] = {}
 
     def xcom_push(self, key: str, value: Any) -> None:
@@ -38,6 +46,11 @@ class RuntimeTaskInstance:
         falls back to the latest earlier run of the DAG that has the value."""
         if task_ids is None:
             task_ids = self.task_id
+        if (dag_id or self.dag_id, run_id or self.run_id) == (self.dag_id, self.run_id) and not include_prior_dates:
+            found = [self._pull_prefetched(t, key, map_indexes, default)
+                     for t in ([task_ids] if isinstance(task_ids, str) else task_ids)]
+            if not any(f is _MISSING for f in found):
+                return found[0] if isinstance(task_ids, str) else found
         with self._session_factory() as session:
             runs = self._runs(session, dag_id or self.dag_id, run_id or self.run_id, include_prior_dates)
             if isinstance(task_ids, str):
@@ -62,6 +75,28 @@ class RuntimeTaskInstance:
             if value is not missing and value != []:
                 return value
         return default
+
+    def _pull_prefetched(self, task_id: str, key: str, map_indexes: int | list[int] | None, default: Any) -> Any:
+        """What ``_pull_one`` would read, from the prefetched rows; _MISSING if they lack it."""
+        if task_id == self.task_id and key in self.pushed:
+            return self.pushed[key]
+        rows = self._prefetched.get((task_id, key))
+        if rows is None:  # not prefetched, or no row then: ask the database
+            return _MISSING
+        if map_indexes is None and task_id in self._mapped_tasks:
+            value: Any = [rows[i] for i in sorted(rows) if i >= 0]
+        elif isinstance(map_indexes, list):
+            value = [rows.get(i, default) for i in map_indexes]
+        else:
+            value = rows.get(-1 if map_indexes is None else map_indexes, default)
+        # Each pull from the database decodes objects of its own: so does every pull after the
+        # first here, lest a task that changes one argument change another.
+        if value is default:
+            return default
+        if (task_id, key) in self._handed_out:
+            return copy.deepcopy(value)
+        self._handed_out.add((task_id, key))
+        return value
 
     def _pull_one(self, session: Session, dag_id: str, run_id: str, task_id: str, key: str,
                   map_indexes: int | list[int] | None, default: Any) -> Any:

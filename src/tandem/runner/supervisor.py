@@ -7,10 +7,12 @@ what a Celery worker calls.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import selectors
 import signal
 import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,12 +21,14 @@ import sqlalchemy as sa
 
 from tandem.config import Settings
 from tandem.db.engine import get_engine
+from tandem.db.session import session_scope
 from tandem.db.wakeup import notify_now
 from tandem.executors.workload import Workload
 from tandem.runner.child import TryChild, fork_try
 from tandem.runner.claim import Claim
 from tandem.runner.execute import claim_many, default_hostname, finish_many, log_claim
 from tandem.runner.logs import TryLog, try_log_path
+from tandem.runner.prefetch import Prefetched, read_xcoms, xcom_inputs
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +139,8 @@ class TrySupervisor:
             for workload in workloads:
                 self.report(workload, "lost", "claim failed: database unavailable")
             return True
+        started: list[tuple[Workload, Claim]] = []
+        inputs: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
         for workload, claimed in zip(workloads, claims, strict=True):
             trylog = TryLog(try_log_path(self.settings.log_folder, workload.key, workload.try_number))
             log_claim(trylog, workload, claimed, self.hostname)
@@ -142,7 +148,14 @@ class TrySupervisor:
             if claimed is None:
                 self.report(workload, "finished", "not claimed")
                 continue
-            _preload(workload, claimed, self.settings)
+            dag = _preload(workload, claimed, self.settings)
+            if dag is not None:
+                inputs[(workload.dag_id, workload.run_id)] |= _xcom_inputs(dag, workload.task_id)
+            started.append((workload, claimed))
+        prefetched = _prefetch(inputs)
+        for workload, claimed in started:
+            if xcoms := prefetched.get((workload.dag_id, workload.run_id)):
+                claimed = dataclasses.replace(claimed, xcoms=xcoms)
             child = fork_try(workload, claimed, self.settings)
             self.children[child.pid] = child
             self.selector.register(child.conn, selectors.EVENT_READ, ("outcome", child.pid))
@@ -234,9 +247,9 @@ def _first_line(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def _preload(workload: Workload, claimed: Claim, settings: Settings) -> None:
+def _preload(workload: Workload, claimed: Claim, settings: Settings) -> Any:
     """Materialize the run's bundle version and import the DAG file here once, so every forked
-    try starts with both done.
+    try starts with both done; the DAG, or None.
 
     Failures are ignored: the child tries again and records the error in the try's log.
     """
@@ -245,14 +258,35 @@ def _preload(workload: Workload, claimed: Claim, settings: Settings) -> None:
     previous = signal.signal(signal.SIGALRM, _raise_timeout)
     signal.setitimer(signal.ITIMER_REAL, settings.core.dag_file_processor_timeout)
     try:
-        load_run_dag(workload, claimed, settings)
+        return load_run_dag(workload, claimed, settings)
     except KeyboardInterrupt:
         raise
     except BaseException:  # noqa: BLE001 - user code at import: sys.exit, errors, our timeout
-        pass
+        return None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def _xcom_inputs(dag: Any, task_id: str) -> set[tuple[str, str]]:
+    try:
+        return xcom_inputs(dag.get_task(task_id))
+    except Exception:  # noqa: BLE001 - the child meets the same error and records it
+        return set()
+
+
+def _prefetch(inputs: dict[tuple[str, str], set[tuple[str, str]]]) -> dict[tuple[str, str], Prefetched]:
+    """The XComs the starting tries' arguments pull, by run, in one read; {} if it fails
+    (each child then reads its own)."""
+    wanted = {run: pulled for run, pulled in inputs.items() if pulled}
+    if not wanted:
+        return {}
+    try:
+        with session_scope() as session:
+            return {run: read_xcoms(session, *run, pulled) for run, pulled in wanted.items()}
+    except sa.exc.SQLAlchemyError as e:
+        log.debug("could not prefetch the XComs of %d runs: %s", len(wanted), _first_line(e))
+        return {}
 
 
 class _PreloadTimeout(Exception):

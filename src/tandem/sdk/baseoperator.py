@@ -227,11 +227,12 @@ class BaseOperator(AbstractOperator):
             self.dag.add_task(self)
         if self.task_group is not None:
             self.task_group.add(self)
-        for field in self._reference_fields():
+        for field in self.reference_fields():
             for xcom_arg in iter_xcom_args(getattr(self, field, None)):
                 xcom_arg.set_downstream(self)
 
-    def _reference_fields(self) -> list[str]:
+    def reference_fields(self) -> list[str]:
+        """The attributes that may hold XComArg or DagParam references to resolve at run time."""
         fields = list(self.template_fields)
         fields.extend(f for f in _REFERENCE_FIELDS if f not in fields and hasattr(self, f))
         return fields
@@ -251,7 +252,7 @@ class BaseOperator(AbstractOperator):
         are shared, so this is cheap and never copies the DAG.
         """
         clone = copy.copy(self)
-        for field in self._reference_fields():
+        for field in self.reference_fields():
             if hasattr(self, field):
                 setattr(clone, field, _copy_containers(getattr(self, field)))
         return clone
@@ -271,7 +272,7 @@ class BaseOperator(AbstractOperator):
 
     def resolve_xcom_args(self, context: dict[str, Any]) -> None:
         """Replace XComArg/DagParam placeholders in arguments with their run-time values."""
-        for field in self._reference_fields():
+        for field in self.reference_fields():
             value = getattr(self, field, None)
             if value is not None:
                 setattr(self, field, resolve_references(value, context))

@@ -79,6 +79,10 @@ class XComArg(Reference, DependencyMixin):
         """How the scheduler learns the length of this value when a task is mapped over it."""
         return {"kind": "xcom", "task_id": self.operator.task_id, "key": self.key}
 
+    def pulled(self) -> list[tuple[str, str]]:
+        """The (task_id, key) XComs that resolving this reference reads."""
+        return [(self.operator.task_id, self.key)]
+
     def map(self, function: Callable[[Any], Any]) -> XComArg:
         """Each element passed through ``function`` (applied lazily, per mapped instance)."""
         return MapXComArg(self, [function])
@@ -148,6 +152,9 @@ class MapXComArg(XComArg):
     def expand_source(self) -> dict[str, Any]:
         return self.base.expand_source()
 
+    def pulled(self) -> list[tuple[str, str]]:
+        return self.base.pulled()
+
     def map(self, function: Callable[[Any], Any]) -> XComArg:
         return MapXComArg(self.base, [*self.functions, function])
 
@@ -177,6 +184,9 @@ class ZipXComArg(XComArg):
         if self.fillvalue is _NO_FILL:
             return list(zip(*values, strict=False))
         return list(itertools.zip_longest(*values, fillvalue=self.fillvalue))
+
+    def pulled(self) -> list[tuple[str, str]]:
+        return [p for a in self.args for p in a.pulled()]
 
     def expand_source(self) -> dict[str, Any]:
         return {"kind": "zip", "sources": [a.expand_source() for a in self.args],
