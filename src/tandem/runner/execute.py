@@ -12,7 +12,7 @@ import signal
 import socket
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -250,7 +250,7 @@ def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskI
     ti = RuntimeTaskInstance(
         dag_id=workload.dag_id, run_id=workload.run_id, task_id=workload.task_id,
         map_index=workload.map_index, try_number=workload.try_number,
-        mapped_tasks={t.task_id for t in dag.tasks if t.is_mapped}, session_factory=session_scope,
+        mapped_tasks=_MappedTaskIds(dag), session_factory=session_scope,
         prefetched=claimed.xcoms,
     )
     task = task.unmap_for_index(workload.map_index, ti) if task.is_mapped else task.prepare_for_execution()
@@ -272,6 +272,21 @@ def _prepare(workload: Workload, claimed: Claim) -> tuple[Prepared, RuntimeTaskI
     task.resolve_xcom_args(context)
     task.render_template_fields(context)
     return Prepared(task, context), ti
+
+
+class _MappedTaskIds(Container[str]):
+    """The ids of ``dag``'s mapped tasks, looked up one at a time.
+
+    A set built for every try would touch every task object of the DAG, and in a forked try
+    that copies the pages they live on: megabytes per try in a DAG of thousands of tasks.
+    """
+
+    def __init__(self, dag: Any) -> None:
+        self.dag = dag
+
+    def __contains__(self, task_id: object) -> bool:
+        task = self.dag.task_dict.get(task_id)
+        return task is not None and bool(task.is_mapped)
 
 
 def _rendered_fields(task: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ class RuntimeTaskInstance:
     """
 
     def __init__(self, *, dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int,
-                 mapped_tasks: set[str], session_factory: Callable[[], Any],
+                 mapped_tasks: Container[str], session_factory: Callable[[], Any],
                  prefetched: Prefetched | None = None) -> None:
         """``prefetched``: XCom rows of this run read before the try started (``runner.prefetch``)."""
         self.dag_id, self.run_id, self.task_id = dag_id, run_id, task_id

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tandem.db.dialects import BaseDialect
+from tandem.db.statistics import note_bulk_insert
 from tandem.db.wakeup import notify
 from tandem.models import DagModel, DagRun, SerializedDagModel, TaskInstance, utcnow
 from tandem.orchestration import transition_run
@@ -69,7 +70,9 @@ def insert_run(session: Session, dag: DagData, *, run_id: str, logical_date: dat
     )
     session.add(run)
     session.flush()
-    session.execute(sa.insert(TaskInstance), task_instance_rows(dag, dag.dag_id, run_id))
+    rows = task_instance_rows(dag, dag.dag_id, run_id)
+    session.execute(sa.insert(TaskInstance), rows)
+    note_bulk_insert(session, TaskInstance.__tablename__, len(rows))
     return run
 
 

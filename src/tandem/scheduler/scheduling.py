@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tandem.db.dialects import BaseDialect
+from tandem.db.statistics import note_bulk_insert
 from tandem.models import DagModel, DagRun, TaskInstance, XCom, table_of
 from tandem.observability import instruments
 from tandem.orchestration import TiKey, transition_run, transition_tis
@@ -286,6 +287,7 @@ def _expand(session: Session, run: _Run, dag: DagData, task_id: str, now: dateti
     rows = task_instance_rows(dag, run.dag_id, run.run_id, [task_id])[0]
     if length > 1:
         session.execute(sa.insert(TaskInstance), [{**rows, "map_index": i} for i in range(1, length)])
+        note_bulk_insert(session, TaskInstance.__tablename__, length - 1)
     if dag.tasks[task_id].get("mapped_group"):
         return []  # in a mapped task group each instance follows its own upstream: decided next pass
     return [(task_id, i, S.NONE.value) for i in range(length)]

@@ -54,6 +54,13 @@ class BaseDialect:
         """Let statements on ``conn`` run for any length of time (schema migrations) meanwhile."""
         yield
 
+    def refresh_statistics(self, conn: Connection, table: str) -> None:
+        """Bring the planner's statistics of ``table`` up to date (``tandem.db.statistics``).
+
+        Nothing by default: MySQL/MariaDB recount a table that changed by a tenth on their own,
+        and SQLite's planner prefers an index without statistics.
+        """
+
     def skip_locked(self, stmt: SelectT) -> SelectT:
         """Lock the selected rows, skipping rows other transactions hold."""
         return stmt.with_for_update(skip_locked=True)
