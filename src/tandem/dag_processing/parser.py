@@ -21,11 +21,13 @@ import math
 import multiprocessing
 import os
 import re
+import select
 import signal
 import sys
 import threading
 import time
 import traceback
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -232,18 +234,20 @@ def _start_child(path: str, timeout: float) -> _Child:
 
 
 def _reap(pid: int, *, kill: bool) -> int:
-    """Wait for the child and return its exit code (negative: killed by that signal)."""
+    """Wait for the child and return its exit code (negative: killed by that signal).
+
+    A child that sent its result exits at once; one that does not within 5 s is killed.
+    """
     if kill:
         os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while True:
-        done, status = os.waitpid(pid, 0 if kill else os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)  # it sent its result but will not exit
-            kill = True
-        time.sleep(0.01)
+    else:
+        pidfd = os.pidfd_open(pid)
+        try:
+            if not select.select([pidfd], [], [], 5.0)[0]:
+                os.kill(pid, signal.SIGKILL)  # it sent its result but will not exit
+        finally:
+            os.close(pidfd)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
 
 def _finish(child: _Child, timeout: float) -> ParseResult:
@@ -294,27 +298,38 @@ def parse_files(paths: list[str], *, timeout: float, parallelism: int = 2) -> li
 
     A child still running ``timeout`` seconds after it started is killed.
     """
+    return list(iter_parse_files(paths, timeout=timeout, parallelism=parallelism))
+
+
+def iter_parse_files(paths: list[str], *, timeout: float, parallelism: int = 2) -> Generator[ParseResult, None, None]:
+    """``parse_files``, yielding each result, in input order, as soon as it and those before it
+    are in: the caller stores one while the next files are still being parsed."""
     if paths:
         warm_up()
     pending = list(reversed(paths))
     running: list[_Child] = []
     results: dict[str, ParseResult] = {}
+    upcoming = iter(paths)
+    following = next(upcoming, None)
     try:
-        while pending or running:
+        while following is not None:
             while pending and len(running) < max(1, parallelism):
                 running.append(_start_child(pending.pop(), timeout))
-            # A child's pipe turns readable when it sends its result or dies (EOF).
-            wait_for = max(0.0, min(c.deadline for c in running) - time.monotonic())
-            ready = set(wait([c.conn for c in running], timeout=wait_for))
-            now = time.monotonic()
-            for child in [c for c in running if c.conn in ready or now >= c.deadline]:
-                running.remove(child)
-                results[child.base.fileloc] = _finish(child, timeout)
+            if following not in results:
+                # A child's pipe turns readable when it sends its result or dies (EOF).
+                wait_for = max(0.0, min(c.deadline for c in running) - time.monotonic())
+                ready = set(wait([c.conn for c in running], timeout=wait_for))
+                now = time.monotonic()
+                for child in [c for c in running if c.conn in ready or now >= c.deadline]:
+                    running.remove(child)
+                    results[child.base.fileloc] = _finish(child, timeout)
+            while following is not None and following in results:
+                yield results.pop(following)
+                following = next(upcoming, None)
     finally:
-        for child in running:  # interrupted (e.g. KeyboardInterrupt): leave no orphans
+        for child in running:  # interrupted (e.g. KeyboardInterrupt, or the caller stopped): no orphans
             child.conn.close()
             _reap(child.pid, kill=True)
-    return [results[p] for p in paths]
 
 
 # -- in-process loading for the task runner ------------------------------------------

@@ -41,7 +41,7 @@ from tandem.dag_processing.bundles.lease import release_lease, take_lease
 from tandem.dag_processing.bundles.loader import load_bundles
 from tandem.dag_processing.bundles.storage import store_snapshot
 from tandem.dag_processing.discovery import list_dag_files
-from tandem.dag_processing.parser import ParseResult, parse_files
+from tandem.dag_processing.parser import ParseResult, iter_parse_files
 from tandem.dag_processing.store import BundleRef, deactivate_missing, move_to_version, store_parse_result
 from tandem.db.dialects import dialect_for
 from tandem.db.engine import get_engine
@@ -51,6 +51,8 @@ from tandem.observability import instruments
 
 log = logging.getLogger(__name__)
 
+# The lease is renewed once this fraction of it has passed since it was last taken.
+RENEW_FRACTION = 4
 # Seconds between garbage collections of bundle versions by a processor holding a lease.
 GC_INTERVAL = 60.0
 
@@ -118,9 +120,10 @@ class DagFileProcessor:
     @property
     def lease_seconds(self) -> float:
         # As long as a node may stay silent before peers adopt its work. The lease is renewed
-        # after every round of ``parallelism`` files; a round slower than this (files close to
-        # their import timeout) may let a peer take the bundle: both then parse it for a while,
-        # which costs work but not correctness (stores converge), and the slower one stands down.
+        # as results come in, once a quarter of it has passed; files slower than the rest of it
+        # (close to their import timeout) may let a peer take the bundle: both then parse it for
+        # a while, which costs work but not correctness (stores converge), and the slower one
+        # stands down.
         return self.settings.scheduler.node_timeout
 
     def run_once(self, now: datetime) -> ParseStats:
@@ -174,16 +177,22 @@ class DagFileProcessor:
         files = self._files[bundle.name]
         due = self._due_files(files, now)
         ref = BundleRef(bundle.name, snapshot.version, bundle.root)
-        batch = max(1, self.parallelism)
-        for start in range(0, len(due), batch):
-            if start and not self._renew(bundle):
-                log.warning("lost the lease of bundle %r while parsing it; a peer carries on", bundle.name)
-                self._forget(bundle)
-                return
-            results = parse_files(due[start:start + batch], timeout=self.settings.core.dag_file_processor_timeout,
-                                  parallelism=self.parallelism)
+        renewed = time.monotonic()
+        results = iter_parse_files(due, timeout=self.settings.core.dag_file_processor_timeout,
+                                   parallelism=self.parallelism)
+        try:
             for result in results:
+                # The lease is renewed as it ages, not per file: a round trip per file was a
+                # tenth of what a thousand small files cost to process.
+                if time.monotonic() - renewed > self.lease_seconds / RENEW_FRACTION:
+                    if not self._renew(bundle):
+                        log.warning("lost the lease of bundle %r while parsing it; a peer carries on", bundle.name)
+                        self._forget(bundle)
+                        return
+                    renewed = time.monotonic()
                 self._store(result, now, ref, snapshot)
+        finally:
+            results.close()  # stopped early: its children are killed and reaped
         if changed:
             parsed = set(due)
             clean = [f for f in files if f not in parsed and f in self._state and not self._state[f].failed]

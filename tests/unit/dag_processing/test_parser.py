@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tandem.dag_processing.parser import DagNotFound, load_dag, module_name_for, parse_files
+from tandem.dag_processing.parser import DagNotFound, iter_parse_files, load_dag, module_name_for, parse_files
 
 from . import dag_files
 
@@ -98,6 +98,32 @@ def test_parallel_parse_keeps_input_order_and_isolates_files(tmp_path: Path) -> 
     assert [[d.dag_id for d in r.dags] for r in results] == [["one"], [], ["two"]]
     assert module_name_for(str(paths[0])) != module_name_for(str(paths[2]))
     assert module_name_for(str(paths[0])).startswith("unusual_prefix_")
+
+
+def test_results_come_in_order_as_they_are_ready_and_stopping_leaves_no_child(tmp_path: Path) -> None:
+    def sleeping(name: str, seconds: float) -> Path:
+        return dag_files.write_dag_file(tmp_path / name, "dag.py",
+                                        f"import time\ntime.sleep({seconds})\n" + dag_files.simple_dag(name))
+
+    fast, slow, stuck, last = (dag_files.write_dag_file(tmp_path / "fast", "dag.py", dag_files.simple_dag("fast")),
+                               sleeping("slow", 1.5), sleeping("stuck", 60), sleeping("last", 0))
+    started = time.monotonic()
+    results = iter_parse_files([str(fast), str(slow), str(stuck), str(last)], timeout=90, parallelism=2)
+    # The first file's result comes while the slow one is still importing
+    assert [d.dag_id for d in next(results).dags] == ["fast"] and time.monotonic() - started < 1.2
+    # Then the slow one, in input order
+    assert [d.dag_id for d in next(results).dags] == ["slow"]
+    # A caller that stops early leaves no parse child behind, and does not wait for them
+    assert _children(running=True)  # "stuck" imports on
+    results.close()
+    assert not _children() and time.monotonic() - started < 10
+
+
+def _children(*, running: bool = False) -> list[int]:
+    """This process's children (zombies too, unless ``running``: not yet collected is left behind)."""
+    import psutil
+
+    return [c.pid for c in psutil.Process().children() if not running or c.status() != psutil.STATUS_ZOMBIE]
 
 
 def test_load_dag_imports_in_process_and_caches_by_mtime(tmp_path: Path) -> None:
