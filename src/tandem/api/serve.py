@@ -35,6 +35,29 @@ def serve(settings: Settings, *, log_level: str | None = None) -> None:
                 **_options(settings, log_level))
 
 
+def answer_first_request(server: uvicorn.Server) -> None:
+    """Answer one ``GET /health`` in process, before any request comes in.
+
+    The first request builds the app's routes and statements. ``standalone`` calls this
+    before it forks its children: done after, those writes would land in pages the children
+    share with it and copy each of them (about 8 MB of its memory).
+    """
+    import asyncio
+
+    scope = {"type": "http", "method": "GET", "path": "/health", "raw_path": b"/health", "query_string": b"",
+             "headers": [], "client": ("127.0.0.1", 0), "server": ("127.0.0.1", 0), "scheme": "http",
+             "http_version": "1.1", "root_path": "", "asgi": {"version": "3.0"}}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(_message: dict[str, Any]) -> None:
+        pass
+
+    app: Any = server.config.app  # the FastAPI app build_server gave it
+    asyncio.run(app(scope, receive, send))
+
+
 def start_in_thread(settings: Settings, *, log_level: str | None = None,
                     server: uvicorn.Server | None = None) -> tuple[uvicorn.Server, threading.Thread]:
     """Start serving in a daemon thread; stop with ``server.should_exit = True`` then ``thread.join()``.

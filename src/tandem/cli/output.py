@@ -8,8 +8,6 @@ from datetime import datetime
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 output_option = click.option(
     "-o", "--output", type=click.Choice(["table", "json"]), default="table", show_default=True,
@@ -40,6 +38,11 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], output: str, 
     if not rows:
         click.echo(empty)
         return
+    # Imported here: every command module imports this one, and long-running roles
+    # (scheduler, standalone, worker) never print a table.
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
     for c in columns:
         table.add_column(c, overflow="fold")

@@ -30,7 +30,7 @@ def run_standalone(verbose: bool, *, force: bool = False) -> None:
     if not (cfg.home / STANDALONE_PASSWORD_FILE).is_file():  # a first start: the admin is created
         prepared = hash_new_password_in_background()
     from tandem.api.auth.users import ensure_standalone_admin
-    from tandem.api.serve import build_server, start_in_thread
+    from tandem.api.serve import answer_first_request, build_server, start_in_thread
     from tandem.cluster.fingerprint import ConfigMismatch
     from tandem.db.session import session_scope
     from tandem.scheduler.service import SchedulerRefused, install_stop_handlers, run_scheduler
@@ -48,6 +48,7 @@ def run_standalone(verbose: bool, *, force: bool = False) -> None:
     api: list[Any] = []
     server = build_server(cfg, log_level="warning")
     _import_what_children_need()
+    answer_first_request(server)
     gc.freeze()
 
     def on_started(_node_id: str) -> None:
@@ -70,7 +71,15 @@ def run_standalone(verbose: bool, *, force: bool = False) -> None:
 
 def _import_what_children_need() -> None:
     """The DAG processor's and the supervisors' imports, done once here for all of them."""
-    import tandem.dag_processing.processor  # noqa: F401
+    import croniter  # noqa: F401 - the DAG processor's next run dates
+
+    import tandem.dag_processing.bundles.cache
+    import tandem.dag_processing.bundles.gc
+    import tandem.dag_processing.bundles.local
+    import tandem.dag_processing.processor
+    import tandem.executors.local  # noqa: F401
+    from tandem.dag_processing.parser import warm_up as warm_up_parsing
     from tandem.runner.supervisor import warm_up
 
+    warm_up_parsing()
     warm_up()

@@ -6,22 +6,35 @@ The colours live in ``static/pygments.css``, for the light and the dark theme.
 
 from __future__ import annotations
 
-from markupsafe import Markup
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import PythonLexer
+import functools
+from typing import Any
 
-FORMATTER = HtmlFormatter(linenos="table", cssclass="highlight", lineanchors="L", anchorlinenos=True,
-                          wrapcode=True, noclasses=False)
+from markupsafe import Markup
+
+# Pygments is imported on the first code page, not with the app: most API processes never
+# show one, and it is megabytes of every process's memory.
+
+
+@functools.cache
+def _formatter() -> Any:
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(linenos="table", cssclass="highlight", lineanchors="L", anchorlinenos=True,
+                         wrapcode=True, noclasses=False)
 
 
 def highlight_python(source: str) -> Markup:
     """``source`` as highlighted HTML; Pygments escapes every token, so the result is safe markup."""
-    return Markup(highlight(source, PythonLexer(), FORMATTER))  # noqa: S704 - escaped by Pygments
+    from pygments import highlight
+    from pygments.lexers import PythonLexer
+
+    return Markup(highlight(source, PythonLexer(), _formatter()))  # noqa: S704 - escaped by Pygments
 
 
 def stylesheet() -> str:
     """The light theme's rules, then the dark theme's (scoped by ``data-theme`` and the OS preference)."""
+    from pygments.formatters import HtmlFormatter
+
     # Pygments also styles every <pre> of the page; only its own blocks are meant.
     light = "\n".join(line for line in HtmlFormatter(style="default", cssclass="highlight")
                       .get_style_defs(".highlight").splitlines() if not line.startswith("pre "))

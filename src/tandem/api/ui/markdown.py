@@ -7,12 +7,20 @@ markdown-it-py escapes any HTML in the source and refuses ``javascript:``, ``vbs
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-_MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+
+@functools.cache
+def _markdown() -> Any:
+    # Imported on the first page with doc_md, not with the app (megabytes of every API process).
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+    md.add_render_rule("link_open", _link_open)
+    return md
 
 
 def _link_open(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
@@ -20,9 +28,6 @@ def _link_open(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
     return str(self.renderToken(tokens, idx, options, env))
 
 
-_MD.add_render_rule("link_open", _link_open)
-
-
 def render_markdown(text: str | None) -> Markup:
     """``text`` rendered; safe to put in a page as is (no raw HTML can pass through)."""
-    return Markup(_MD.render(text or ""))  # noqa: S704 - html=False: markdown-it escapes all source HTML
+    return Markup(_markdown().render(text or ""))  # noqa: S704 - html=False: markdown-it escapes all source HTML
