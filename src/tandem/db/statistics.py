@@ -50,8 +50,7 @@ def _refresh_after_commit(session: Session) -> None:
             continue
         _last[(url, table)] = now
         try:
-            with engine.begin() as conn:
-                dialect.refresh_statistics(conn, table)
+            dialect.refresh_statistics(engine, table)
         except sa.exc.SQLAlchemyError as e:  # the server's own statistics catch up later
             log.debug("could not refresh the statistics of %s: %s", table, e)
 

@@ -54,7 +54,7 @@ class BaseDialect:
         """Let statements on ``conn`` run for any length of time (schema migrations) meanwhile."""
         yield
 
-    def refresh_statistics(self, conn: Connection, table: str) -> None:
+    def refresh_statistics(self, engine: Engine, table: str) -> None:
         """Bring the planner's statistics of ``table`` up to date (``tandem.db.statistics``).
 
         Nothing by default: MySQL/MariaDB recount a table that changed by a tenth on their own,

@@ -73,12 +73,13 @@ class PostgresDialect(BaseDialect):
         conn.exec_driver_sql("SET LOCAL statement_timeout = 0")  # ends with the transaction
         yield
 
-    def refresh_statistics(self, conn: Connection, table: str) -> None:
+    def refresh_statistics(self, engine: Engine, table: str) -> None:
         # Bounded: a table that another ANALYZE or a VACUUM holds is left to them, and a huge
         # one is sampled for at most a few seconds.
-        conn.exec_driver_sql("SET LOCAL lock_timeout = 100")
-        conn.exec_driver_sql("SET LOCAL statement_timeout = 5000")
-        conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table)}")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL lock_timeout = 100")
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 5000")
+            conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table)}")
 
     def skip_locked(self, stmt: SelectT) -> SelectT:
         # FOR NO KEY UPDATE: runners inserting task_try/xcom rows take FOR KEY SHARE on the
