@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
 import uvicorn
 
 from tandem.config import Settings
+
+log = logging.getLogger(__name__)
 
 
 def _options(settings: Settings, log_level: str | None) -> dict[str, Any]:
@@ -55,7 +58,10 @@ def answer_first_request(server: uvicorn.Server) -> None:
         pass
 
     app: Any = server.config.app  # the FastAPI app build_server gave it
-    asyncio.run(app(scope, receive, send))
+    try:
+        asyncio.run(app(scope, receive, send))
+    except Exception:  # noqa: BLE001 - only a warm-up: the real requests report their own errors
+        log.debug("the warm-up request failed", exc_info=True)
 
 
 def start_in_thread(settings: Settings, *, log_level: str | None = None,
