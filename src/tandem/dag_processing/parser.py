@@ -306,28 +306,28 @@ def iter_parse_files(paths: list[str], *, timeout: float, parallelism: int = 2) 
     are in: the caller stores one while the next files are still being parsed."""
     if paths:
         warm_up()
-    pending = list(reversed(paths))
-    running: list[_Child] = []
-    results: dict[str, ParseResult] = {}
-    upcoming = iter(paths)
-    following = next(upcoming, None)
+    pending = list(reversed(range(len(paths))))
+    running: dict[int, _Child] = {}  # by the file's position in ``paths``
+    results: dict[int, ParseResult] = {}
+    following = 0
     try:
-        while following is not None:
+        while following < len(paths):
             while pending and len(running) < max(1, parallelism):
-                running.append(_start_child(pending.pop(), timeout))
+                index = pending.pop()
+                running[index] = _start_child(paths[index], timeout)
             if following not in results:
                 # A child's pipe turns readable when it sends its result or dies (EOF).
-                wait_for = max(0.0, min(c.deadline for c in running) - time.monotonic())
-                ready = set(wait([c.conn for c in running], timeout=wait_for))
+                wait_for = max(0.0, min(c.deadline for c in running.values()) - time.monotonic())
+                ready = set(wait([c.conn for c in running.values()], timeout=wait_for))
                 now = time.monotonic()
-                for child in [c for c in running if c.conn in ready or now >= c.deadline]:
-                    running.remove(child)
-                    results[child.base.fileloc] = _finish(child, timeout)
-            while following is not None and following in results:
+                for index, child in [(i, c) for i, c in running.items() if c.conn in ready or now >= c.deadline]:
+                    del running[index]
+                    results[index] = _finish(child, timeout)
+            while following in results:
                 yield results.pop(following)
-                following = next(upcoming, None)
+                following += 1
     finally:
-        for child in running:  # interrupted (e.g. KeyboardInterrupt, or the caller stopped): no orphans
+        for child in running.values():  # interrupted (e.g. KeyboardInterrupt, or the caller stopped): no orphans
             child.conn.close()
             _reap(child.pid, kill=True)
 

@@ -92,10 +92,10 @@ def test_parallel_parse_keeps_input_order_and_isolates_files(tmp_path: Path) -> 
         dag_files.write_dag_file(tmp_path / "two", "dag.py", dag_files.simple_dag("two")),
     ]
 
-    results = parse_files([str(p) for p in paths], timeout=5, parallelism=3)
+    results = parse_files([str(p) for p in [*paths, paths[0]]], timeout=5, parallelism=4)
 
-    assert [r.fileloc for r in results] == [str(p) for p in paths]
-    assert [[d.dag_id for d in r.dags] for r in results] == [["one"], [], ["two"]]
+    assert [r.fileloc for r in results] == [str(p) for p in [*paths, paths[0]]]
+    assert [[d.dag_id for d in r.dags] for r in results] == [["one"], [], ["two"], ["one"]]
     assert module_name_for(str(paths[0])) != module_name_for(str(paths[2]))
     assert module_name_for(str(paths[0])).startswith("unusual_prefix_")
 
