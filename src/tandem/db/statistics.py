@@ -5,7 +5,7 @@ transaction. Until the server's statistics count them (PostgreSQL's autovacuum l
 minute), its planner takes the run for a handful of rows and may read every one of them
 where an index would read a few, on every scheduler pass of that minute. So a transaction
 that inserted many rows into a table refreshes the table's statistics once it has committed,
-at most once a minute per table and process, bounded in time and never failing the caller.
+at most once a minute per table and process, for 2 s at most, and never failing the caller.
 """
 
 from __future__ import annotations

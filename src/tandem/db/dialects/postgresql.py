@@ -75,10 +75,10 @@ class PostgresDialect(BaseDialect):
 
     def refresh_statistics(self, engine: Engine, table: str) -> None:
         # Bounded: a table that another ANALYZE or a VACUUM holds is left to them, and a huge
-        # one is sampled for at most a few seconds.
+        # one is sampled for at most 2 s (the caller waits: an API trigger, a scheduler pass).
         with engine.begin() as conn:
             conn.exec_driver_sql("SET LOCAL lock_timeout = 100")
-            conn.exec_driver_sql("SET LOCAL statement_timeout = 5000")
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 2000")
             conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table)}")
 
     def skip_locked(self, stmt: SelectT) -> SelectT:
