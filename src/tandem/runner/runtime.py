@@ -1,4 +1,5 @@
-"""The ``ti`` object a running task sees: identity plus XCom access through the database."""
+"""The ``ti`` object a running task sees: identity plus XCom access (the rows its supervisor
+read ahead, else the database)."""
 
 from __future__ import annotations
 
