@@ -16,14 +16,14 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tandem.db.dialects import dialect_for
+from tandem.db.dialects import dialect_of
 
 log = logging.getLogger(__name__)
 
 BULK_ROWS = 1000
 MIN_INTERVAL = 60.0
 _INFO_KEY = "tandem_bulk_inserted"
-_last: dict[tuple[str, str], float] = {}
+_last: dict[tuple[sa.URL, str], float] = {}
 
 
 def note_bulk_insert(session: Session, table: str, rows: int) -> None:
@@ -39,16 +39,13 @@ def _refresh_after_commit(session: Session) -> None:
     tables = session.info.pop(_INFO_KEY, None)
     if not tables:
         return
-    engine = session.get_bind()
-    if not isinstance(engine, sa.engine.Engine):
-        return
-    url = engine.url.render_as_string(hide_password=False)
-    dialect = dialect_for(url)
+    engine = session.get_bind().engine
+    dialect = dialect_of(session)
     for table in sorted(tables):
         now = time.monotonic()
-        if now - _last.get((url, table), -MIN_INTERVAL) < MIN_INTERVAL:
+        if now - _last.get((engine.url, table), -MIN_INTERVAL) < MIN_INTERVAL:
             continue
-        _last[(url, table)] = now
+        _last[(engine.url, table)] = now
         try:
             dialect.refresh_statistics(engine, table)
         except sa.exc.SQLAlchemyError as e:  # the server's own statistics catch up later
