@@ -7,6 +7,7 @@ task's code. The child runs in its own process group so the whole tree can be st
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import os
@@ -17,6 +18,7 @@ import traceback
 from dataclasses import dataclass
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -37,6 +39,7 @@ from tandem.runner.execute import (
 )
 from tandem.runner.heartbeat import TryHeartbeat
 from tandem.runner.logs import TryLog, try_log_path
+from tandem.runner.prefetch import Prefetched
 from tandem.state import TaskInstanceState
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,10 @@ log = logging.getLogger(__name__)
 KILL_GRACE = 5.0
 # How long a child waits for its supervisor to record its outcome before recording it itself.
 SUPERVISOR_PATIENCE = 10.0
+# How long a child waits for the XComs its supervisor reads for it before reading them itself.
+XCOMS_PATIENCE = 5.0
+# What the supervisor sends a child over their pipe, tagged: the prefetched XComs, then the final state.
+_XCOMS, _FINAL = "xcoms", "final"
 
 
 @dataclass
@@ -76,11 +83,18 @@ class TryChild:
             return False
         return True
 
+    def deliver_xcoms(self, xcoms: Prefetched) -> None:
+        """Hand the child the XComs its arguments pull (``{}``: it reads them itself)."""
+        try:
+            self.conn.send((_XCOMS, xcoms))
+        except OSError:
+            pass
+
     def deliver_final(self, final: TaskInstanceState | None) -> None:
         """Tell the child how its try was recorded, so it runs the right callbacks."""
         self.final = final
         try:
-            self.conn.send(final.value if final else None)
+            self.conn.send((_FINAL, final.value if final else None))
         except OSError:
             pass
 
@@ -121,7 +135,9 @@ class CannotLog(Exception):
     """The try's log file cannot be opened."""
 
 
-def fork_try(workload: Workload, claim: Claim, settings: Settings) -> TryChild:
+def fork_try(workload: Workload, claim: Claim, settings: Settings, *, xcoms_follow: bool = False) -> TryChild:
+    """Fork the try's child. ``xcoms_follow``: the supervisor will send the XComs its arguments
+    pull (``TryChild.deliver_xcoms``) once it has read them, and the child waits for them."""
     ours, theirs = Pipe()
     # Objects alive now are never collected in the child: keeping the GC off them spares the
     # copy-on-write page copies a collection would cause in every forked try.
@@ -129,7 +145,7 @@ def fork_try(workload: Workload, claim: Claim, settings: Settings) -> TryChild:
     pid = os.fork()
     if pid == 0:  # the child: never returns
         ours.close()
-        _child_main(theirs, workload, claim, settings)
+        _child_main(theirs, workload, claim, settings, xcoms_follow)
     theirs.close()
     kill_at = None
     if workload.execution_timeout is not None:
@@ -152,7 +168,9 @@ def _await_record(conn: Connection, workload: Workload, claim: Claim, outcome: O
     while True:
         try:
             if conn.poll(patience):
-                reply = conn.recv()
+                kind, reply = conn.recv()
+                if kind != _FINAL:  # XComs sent after this child stopped waiting for them
+                    continue
                 return TaskInstanceState(reply) if reply else None
         except (OSError, EOFError):
             pass  # the supervisor is gone
@@ -162,7 +180,20 @@ def _await_record(conn: Connection, workload: Workload, claim: Claim, outcome: O
             patience = min(patience * 2, 30.0)
 
 
-def _child_main(conn: Connection, workload: Workload, claim: Claim, settings: Settings) -> None:
+def _await_xcoms(conn: Connection) -> Prefetched:
+    """The XComs the supervisor read for this try; ``{}`` (the try reads its own) if it does
+    not send them within XCOMS_PATIENCE, or is gone."""
+    try:
+        if conn.poll(XCOMS_PATIENCE):
+            kind, xcoms = conn.recv()
+            if kind == _XCOMS:
+                return cast(Prefetched, xcoms)
+    except (OSError, EOFError):
+        pass
+    return {}
+
+
+def _child_main(conn: Connection, workload: Workload, claim: Claim, settings: Settings, xcoms_follow: bool) -> None:
     code = 1
     try:
         os.setpgid(0, 0)
@@ -187,6 +218,8 @@ def _child_main(conn: Connection, workload: Workload, claim: Claim, settings: Se
             redirect_output_to(trylog)
             executing.set()
             heartbeat.start()
+            if xcoms_follow:
+                claim = dataclasses.replace(claim, xcoms=_await_xcoms(conn))
             outcome, prepared = execute_claimed(workload, claim, trylog)
             executing.clear()
         except CannotLog as e:

@@ -5,12 +5,15 @@ server backend, its catalog caches cold, and statements compiled afresh, several
 on every TaskFlow hop and every mapped instance. Its supervisor already holds a warm
 connection and knows, from the imported DAG, which XComs the task's arguments reference
 (``op_args``/``op_kwargs``, template fields, ``expand``/``expand_kwargs`` and a mapped task
-group's arguments). It reads those rows once per claimed batch, after the claim, and the child
-inherits them with its memory. Only what the task's code pulls itself (``ti.xcom_pull`` in
-its body) still goes to the database.
+group's arguments). It reads those rows once per claimed batch, after it has forked the
+claimed tries, and sends each child its run's rows over the child's pipe. Only what the task's
+code pulls itself (``ti.xcom_pull`` in its body) still goes to the database.
 
-The rows are read after the claim committed, so they are what the child would have read a
-moment later: an upstream's XCom changes only if that upstream is cleared and runs again.
+The read comes after the fork because a claimed try has no heartbeat but its child's: a read
+stalled before the fork (a black-holed connection) would get it reaped as a zombie. A child
+that does not receive its rows in time reads them itself. The rows are read after the claim
+committed, so they are what the child would have read a moment later: an upstream's XCom
+changes only if that upstream is cleared and runs again.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ what a Celery worker calls.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import selectors
 import signal
@@ -24,7 +23,7 @@ from tandem.db.engine import get_engine
 from tandem.db.session import session_scope
 from tandem.db.wakeup import notify_now
 from tandem.executors.workload import Workload
-from tandem.runner.child import TryChild, fork_try
+from tandem.runner.child import XCOMS_PATIENCE, TryChild, fork_try
 from tandem.runner.claim import Claim
 from tandem.runner.execute import claim_many, default_hostname, finish_many, log_claim
 from tandem.runner.logs import TryLog, try_log_path
@@ -139,7 +138,12 @@ class TrySupervisor:
             for workload in workloads:
                 self.report(workload, "lost", "claim failed: database unavailable")
             return True
-        started: list[tuple[Workload, Claim]] = []
+        # Every claimed try is forked before anything else touches the database: a claimed try
+        # has no heartbeat but its child's, and a read stalled here (a black-holed connection)
+        # would get it reaped as a zombie and run again. Children whose arguments pull XComs
+        # wait for the rows, read once for the batch below (``runner.prefetch``).
+        waiting: list[TryChild] = []
+        first_waiting = 0.0
         inputs: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
         for workload, claimed in zip(workloads, claims, strict=True):
             trylog = TryLog(try_log_path(self.settings.log_folder, workload.key, workload.try_number))
@@ -149,17 +153,22 @@ class TrySupervisor:
                 self.report(workload, "finished", "not claimed")
                 continue
             dag = _preload(workload, claimed, self.settings)
-            if dag is not None:
-                inputs[(workload.dag_id, workload.run_id)] |= _xcom_inputs(dag, workload.task_id)
-            started.append((workload, claimed))
-        prefetched = _prefetch(inputs)
-        for workload, claimed in started:
-            if xcoms := prefetched.get((workload.dag_id, workload.run_id)):
-                claimed = dataclasses.replace(claimed, xcoms=xcoms)
-            child = fork_try(workload, claimed, self.settings)
+            pulled = _xcom_inputs(dag, workload.task_id) if dag is not None else set()
+            inputs[(workload.dag_id, workload.run_id)] |= pulled
+            child = fork_try(workload, claimed, self.settings, xcoms_follow=bool(pulled))
             self.children[child.pid] = child
             self.selector.register(child.conn, selectors.EVENT_READ, ("outcome", child.pid))
             self.selector.register(child.pidfd, selectors.EVENT_READ, ("exit", child.pid))
+            if pulled:
+                first_waiting = first_waiting or time.monotonic()
+                waiting.append(child)
+        if waiting:
+            prefetched = _prefetch(inputs)
+            # A child that stopped waiting reads the pipe only once its try is over: a late send
+            # (larger than the pipe's buffer) would block here until then.
+            if time.monotonic() - first_waiting < XCOMS_PATIENCE / 2:
+                for child in waiting:
+                    child.deliver_xcoms(prefetched.get((child.workload.dag_id, child.workload.run_id), {}))
         return True
 
     def handle(self, events: Sequence[tuple[str, int]]) -> None:

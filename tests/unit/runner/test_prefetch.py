@@ -3,6 +3,7 @@ connection for them, and sees exactly what a pull from the database gives."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -113,3 +114,55 @@ def test_what_was_not_prefetched_is_pulled_from_the_database() -> None:
                  lambda: ti.xcom_pull("up", include_prior_dates=True), lambda: ti.xcom_pull(["up", "elsewhere"])):
         with pytest.raises(AssertionError, match="went to the database"):
             pull()
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_a_stalled_read_finds_the_claimed_tries_already_running(harness: Harness,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a supervisor whose XCom read stalls (a black-holed connection) right after a claim
+    import psutil
+
+    from tandem.runner import supervisor
+
+    running_during_read: list[int] = []
+    read = supervisor._prefetch
+
+    def stalled(inputs: Any) -> Any:
+        running_during_read.append(len(psutil.Process().children()))
+        return read(inputs)
+
+    monkeypatch.setattr(supervisor, "_prefetch", stalled)
+    harness.add_dag("pipe", PIPELINE)
+    run_id = _run_all(harness, "pipe")
+    # Then each claimed try's child (the only thing that heartbeats it) ran before the read began
+    assert harness.run_state("pipe", run_id) == "success"
+    assert running_during_read and all(n >= 1 for n in running_during_read)
+    # And still got its arguments from the supervisor
+    assert _returned(harness, run_id)[("total", -1)] == {"sum": 90, "connections": 0}
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+@pytest.mark.parametrize("late", [False, True], ids=["never-sent", "sent-late"])
+def test_a_child_not_sent_its_xcoms_in_time_reads_them_itself(harness: Harness, monkeypatch: pytest.MonkeyPatch,
+                                                              late: bool) -> None:
+    # Given a supervisor whose XCom read outlasts its children's patience (and that either
+    # gives up sending, or sends after the child stopped waiting)
+    from tandem.runner import child, supervisor
+
+    read = supervisor._prefetch
+
+    def slow(inputs: Any) -> Any:
+        time.sleep(0.6)
+        return read(inputs)
+
+    monkeypatch.setattr(child, "XCOMS_PATIENCE", 0.2)
+    monkeypatch.setattr(supervisor, "XCOMS_PATIENCE", 30.0 if late else 0.2)
+    monkeypatch.setattr(supervisor, "_prefetch", slow)
+    harness.add_dag("pipe", PIPELINE)
+    run_id = _run_all(harness, "pipe")
+    # Then every try read its arguments on its own connection, and the run succeeded as before
+    assert harness.run_state("pipe", run_id) == "success"
+    values = _returned(harness, run_id)
+    assert values[("consume", -1)] == {"values": [1, 2, 3, "changed"], "again": [1, 2, 3], "factor": 10,
+                                      "connections": 1}
+    assert values[("total", -1)] == {"sum": 90, "connections": 1}
