@@ -39,6 +39,20 @@ def condition_met(condition: dict[str, Any], updated: set[str]) -> bool:
     return any(condition_met(c, updated) for c in condition["any"])
 
 
+def consumers_behind() -> sa.Select[str]:
+    """Asset-scheduled DAGs with an event they have not considered yet, or not yet a consumer
+    row: all that ``create_asset_triggered_runs`` acts on (``scheduler.probe`` asks whether
+    there is any)."""
+    newest = sa.select(sa.func.coalesce(sa.func.max(AssetEvent.id), 0)).scalar_subquery()
+    return (
+        sa.select(DagModel.dag_id)
+        .outerjoin(AssetConsumer, AssetConsumer.dag_id == DagModel.dag_id)
+        .where(DagModel.is_paused.is_(False), DagModel.is_active.is_(True),
+               DagModel.timetable_summary.startswith(ASSET_SUMMARY_PREFIX),
+               sa.or_(AssetConsumer.dag_id.is_(None), AssetConsumer.last_event_id < newest))
+    )
+
+
 def create_asset_triggered_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, now: datetime,
                                 limit: int) -> int:
     """Create a run for each asset-scheduled DAG whose condition the new events meet."""

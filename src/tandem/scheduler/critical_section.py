@@ -107,7 +107,9 @@ _UNPAUSED = (_SCHEDULED.join(DagModel, DagModel.dag_id == TaskInstance.dag_id)
 _UNPAUSED_IN_ORDER = _UNPAUSED.order_by(*_ORDER)
 
 
-_ANY_CANDIDATE = _UNPAUSED.with_only_columns(sa.literal(1)).limit(1)
+#: Task instances waiting to be queued (``scheduler.probe`` asks whether there is any).
+CANDIDATES = _UNPAUSED
+_ANY_CANDIDATE = CANDIDATES.with_only_columns(sa.literal(1)).limit(1)
 
 
 def has_candidates(session: Session) -> bool:

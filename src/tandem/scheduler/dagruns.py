@@ -115,17 +115,19 @@ def trigger_dag_run(session: Session, cache: DagDataCache, dag_id: str, *, run_i
 
 # The queries every discovery pass runs are built once per dialect and batch size, with the
 # pass's time bound: building them costs more CPU than running them on an idle cluster.
+def due_dags() -> sa.Select[DagModel]:
+    """The DAGs whose next scheduled run is due (unlocked, unordered: ``scheduler.probe`` asks
+    whether there is any)."""
+    return sa.select(DagModel).where(
+        DagModel.is_paused.is_(False), DagModel.is_active.is_(True),
+        DagModel.next_dagrun_create_after <= sa.bindparam("now"),
+        # As in Airflow 3, a backfill's runs do not hold back the DAG's scheduled runs.
+        DagModel.max_active_runs > _count_runs(DagModel.dag_id, ACTIVE_RUN_STATES, exclude_backfill=True))
+
+
 @functools.lru_cache(maxsize=8)
 def _due_dags(dialect: BaseDialect, limit: int) -> sa.Select[DagModel]:
-    return dialect.skip_locked(
-        sa.select(DagModel)
-        .where(DagModel.is_paused.is_(False), DagModel.is_active.is_(True),
-               DagModel.next_dagrun_create_after <= sa.bindparam("now"),
-               # As in Airflow 3, a backfill's runs do not hold back the DAG's scheduled runs.
-               DagModel.max_active_runs > _count_runs(DagModel.dag_id, ACTIVE_RUN_STATES, exclude_backfill=True))
-        .order_by(DagModel.next_dagrun_create_after)
-        .limit(limit)
-    )
+    return dialect.skip_locked(due_dags().order_by(DagModel.next_dagrun_create_after).limit(limit))
 
 
 def create_scheduled_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, now: datetime,
@@ -214,10 +216,10 @@ def advance_next_dagrun(row: DagModel, dag: DagData, *, last_interval: tuple[dat
         row.next_dagrun_create_after = info.run_after
 
 
-@functools.lru_cache(maxsize=8)
-def _runs_to_start(dialect: BaseDialect, limit: int,
-                   only: tuple[str, str] | None) -> sa.Select[str, str, int | None, int]:
-    from tandem.scheduler.backfills import backfill_runs_may_start, start_order
+def runs_to_start(only: tuple[str, str] | None = None) -> sa.Select[str, str, int | None, int]:
+    """The queued runs that may start (unlocked, unordered: ``scheduler.probe`` asks whether
+    there is any)."""
+    from tandem.scheduler.backfills import backfill_runs_may_start
 
     query = (
         sa.select(DagRun.dag_id, DagRun.run_id, DagRun.backfill_id, DagModel.max_active_runs)
@@ -227,10 +229,16 @@ def _runs_to_start(dialect: BaseDialect, limit: int,
                backfill_runs_may_start())
     )
     if only is not None:
-        query = query.where(DagRun.dag_id == only[0], DagRun.run_id == only[1])
-    else:
-        query = query.where(DagModel.is_paused.is_(False))
-    return dialect.skip_locked(query.order_by(start_order(), DagRun.logical_date).limit(limit))
+        return query.where(DagRun.dag_id == only[0], DagRun.run_id == only[1])
+    return query.where(DagModel.is_paused.is_(False))
+
+
+@functools.lru_cache(maxsize=8)
+def _runs_to_start(dialect: BaseDialect, limit: int,
+                   only: tuple[str, str] | None) -> sa.Select[str, str, int | None, int]:
+    from tandem.scheduler.backfills import start_order
+
+    return dialect.skip_locked(runs_to_start(only).order_by(start_order(), DagRun.logical_date).limit(limit))
 
 
 def start_queued_runs(session: Session, dialect: BaseDialect, now: datetime, limit: int, *,

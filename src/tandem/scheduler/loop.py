@@ -37,7 +37,8 @@ from tandem.scheduler.critical_section import LockBusy, has_candidates, queue_ta
 from tandem.scheduler.dag_data import DagDataCache
 from tandem.scheduler.dagruns import create_scheduled_runs, start_queued_runs
 from tandem.scheduler.maintenance import repair
-from tandem.scheduler.scheduling import RunUnschedulable, schedule_runs
+from tandem.scheduler.probe import UNKNOWN, pending
+from tandem.scheduler.scheduling import RunUnschedulable, ScheduleStats, schedule_runs
 from tandem.state import TaskInstanceState
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ class Scheduler:
         self._listener: Listener | None = None
         self._listen_at = 0.0
         self._queued_nothing = False
+        self._idle = False  # the last pass discovered and did nothing: the next one probes first
 
     def run_once(self, now: datetime | None = None, *, discover: bool = True) -> LoopStats:
         """One pass; ``discover`` also creates due runs and starts queued ones."""
@@ -115,18 +117,23 @@ class Scheduler:
         # part takes the critical-section lock, which is held from there to the commit.
         with session_scope(self.engine) as session:
             self._discovery_owed = not discover
+            # After a pass that did nothing, one read says which parts have anything to do.
+            todo = pending(session, now) if discover and self._idle and self.only is None else UNKNOWN
             if discover:
                 self._last_discovery = time.monotonic()
                 if self.only is None:
-                    stats.created = create_scheduled_runs(session, self.dialect, self.cache, now,
-                                                          cfg.max_dagruns_per_loop)
-                    stats.created += create_asset_triggered_runs(session, self.dialect, self.cache, now,
-                                                                 cfg.max_dagruns_per_loop)
-                stats.started = start_queued_runs(session, self.dialect, now,
-                                                  cfg.max_dagruns_per_loop, only=self.only)
+                    if todo.due_dags:
+                        stats.created = create_scheduled_runs(session, self.dialect, self.cache, now,
+                                                              cfg.max_dagruns_per_loop)
+                    if todo.asset_dags:
+                        stats.created += create_asset_triggered_runs(session, self.dialect, self.cache, now,
+                                                                     cfg.max_dagruns_per_loop)
+                if todo.runs_to_start or stats.created:  # a run created now starts in this pass
+                    stats.started = start_queued_runs(session, self.dialect, now,
+                                                      cfg.max_dagruns_per_loop, only=self.only)
             try:
-                s = schedule_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop,
-                                  only=self.only)
+                s = (schedule_runs(session, self.dialect, self.cache, now, cfg.max_dagruns_per_loop, only=self.only)
+                     if todo.runs_to_schedule or stats.created or stats.started else ScheduleStats())
             except RunUnschedulable as e:
                 session.rollback()
                 e.mark(session, now)
@@ -138,12 +145,15 @@ class Scheduler:
             stats.truncated = s.runs >= cfg.max_dagruns_per_loop and bool(s.scheduled or s.finished_runs)
             # After a critical section that queued nothing, a pass that scheduled nothing first
             # asks whether anything waits (a peer may have scheduled it) before taking the lock.
-            idle = self._queued_nothing and not s.scheduled and self.only is None and not has_candidates(session)
+            idle = (self._queued_nothing and not s.scheduled and self.only is None
+                    and not (todo.candidates if todo is not UNKNOWN else has_candidates(session)))
             workloads = [] if idle else self._queue(session, now, slots)
         if s.callbacks:  # only once the run's final state is committed
             self.callbacks.start(s.callbacks)
         self._queued_nothing = not workloads
         stats.queued = len(workloads)
+        self._idle = discover and not (stats.created or stats.started or s.scheduled or s.finished_runs
+                                       or workloads)
         stats.truncated = stats.truncated or stats.queued >= cfg.max_tis_per_query
         if workloads:
             self.executor.submit(workloads)

@@ -71,13 +71,14 @@ _RUNNING: _RunSelect = sa.select(DagRun.id, DagRun.dag_id, DagRun.run_id, DagRun
 )
 
 
+# As in Airflow, a paused DAG's runs wait.
+RUNS_TO_SCHEDULE: _RunSelect = _RUNNING.join(DagModel, DagModel.dag_id == DagRun.dag_id).where(
+    DagModel.is_paused.is_(False))
+
+
 @functools.lru_cache(maxsize=8)
 def _runs_to_schedule(dialect: BaseDialect, limit: int) -> _RunSelect:
-    # As in Airflow, a paused DAG's runs wait.
-    return dialect.skip_locked(
-        _RUNNING.join(DagModel, DagModel.dag_id == DagRun.dag_id).where(DagModel.is_paused.is_(False))
-        .order_by(DagRun.last_scheduling_decision).limit(limit)
-    )
+    return dialect.skip_locked(RUNS_TO_SCHEDULE.order_by(DagRun.last_scheduling_decision).limit(limit))
 
 
 def schedule_runs(session: Session, dialect: BaseDialect, cache: DagDataCache, now: datetime,
