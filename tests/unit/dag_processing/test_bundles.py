@@ -186,3 +186,28 @@ def test_a_dead_processors_bundle_moves_to_a_peer(harness: Harness, dags_folder:
     # And a processor that stops cleanly hands its bundles over at once
     peer.release()
     assert holder.run_once(utcnow()).bundles == 1
+
+
+def test_a_scan_lists_each_regular_file_once_with_its_stat(tmp_path: Path) -> None:
+    # Given a folder with nested, hidden, compiled and linked entries
+    from tandem.dag_processing.bundles.base import scan_files
+
+    (tmp_path / "b.py").write_text("b")
+    (tmp_path / "a.py").write_text("aa")
+    (tmp_path / ".hidden.py").write_text("x")
+    (tmp_path / ".tandemignore").write_text("skip_*")
+    (tmp_path / "c.pyc").write_bytes(b"\0")
+    for folder in ("sub", ".git", "__pycache__", "elsewhere"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "sub" / "d.py").write_text("ddd")
+    (tmp_path / ".git" / "e.py").write_text("e")
+    (tmp_path / "__pycache__" / "f.py").write_text("f")
+    (tmp_path / "elsewhere" / "g.py").write_text("g")
+    (tmp_path / "zlinked").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "dangling.py").symlink_to(tmp_path / "missing.py")
+    # When it is scanned
+    found = scan_files(tmp_path)
+    # Then every regular file is listed in walk order (files, then folders, by name), links followed
+    assert list(found) == [".tandemignore", "a.py", "b.py", "elsewhere/g.py", "sub/d.py", "zlinked/g.py"]
+    assert found["sub/d.py"].st_size == 3 and found["a.py"].st_size == 2
+    assert scan_files(tmp_path / "missing") == {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -74,11 +75,42 @@ class BaseDagBundle:
         return self.kind
 
 
-def walk_files(folder: Path) -> list[str]:
-    """Relative POSIX paths of every regular file under ``folder``, hidden ones excepted."""
-    found: list[str] = []
-    if not folder.is_dir():
-        return found
+def scan_files(folder: Path) -> dict[str, os.stat_result]:
+    """Every regular file under ``folder`` (symlinks followed, hidden ones excepted), by its
+    relative POSIX path, in walk order, with its ``stat``.
+
+    One ``stat`` per file, and none per directory entry beyond what ``scandir`` reports: a
+    processor scans its whole folder every pass, so this is most of what an idle one costs.
+    """
+    found: dict[str, os.stat_result] = {}
+
+    def scan(path: str, prefix: str) -> None:
+        try:
+            with os.scandir(path) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:
+            return
+        folders = []
+        for entry in entries:
+            name = entry.name
+            if entry.is_dir():
+                if not name.startswith(".") and name not in _SKIPPED_DIRS:
+                    folders.append(entry)
+                continue
+            if (name.startswith(".") and name != ".tandemignore") or name.endswith((".pyc", ".pyo")):
+                continue
+            try:
+                info = entry.stat()
+            except OSError:
+                continue  # a dangling link, or gone since the listing
+            if stat.S_ISREG(info.st_mode):
+                found[prefix + name] = info
+        for entry in folders:
+            scan(entry.path, f"{prefix}{entry.name}/")
+
+    if folder.is_dir():
+        scan(str(folder), "")
+    return found
     for root, dirs, files in os.walk(folder, followlinks=True):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
         here = Path(root)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from tandem.dag_processing.bundles.base import (
@@ -10,7 +9,7 @@ from tandem.dag_processing.bundles.base import (
     Snapshot,
     content_hash,
     manifest_version,
-    walk_files,
+    scan_files,
 )
 
 
@@ -34,18 +33,16 @@ class LocalDagBundle(BaseDagBundle):
     def snapshot(self) -> Snapshot:
         manifest: dict[str, str] = {}
         seen: dict[str, tuple[int, int, str]] = {}
-        for rel in walk_files(self.path):
-            full = self.path / rel
-            try:
-                stat = os.stat(full)
-                known = self._hashes.get(rel)
-                if known and known[:2] == (stat.st_mtime_ns, stat.st_size):
-                    digest = known[2]
-                else:
-                    digest = content_hash(full.read_bytes())
-            except OSError:
-                continue  # vanished while listed: the next snapshot decides
-            seen[rel] = (stat.st_mtime_ns, stat.st_size, digest)
+        for rel, info in scan_files(self.path).items():
+            known = self._hashes.get(rel)
+            if known and known[:2] == (info.st_mtime_ns, info.st_size):
+                digest = known[2]
+            else:
+                try:
+                    digest = content_hash((self.path / rel).read_bytes())
+                except OSError:
+                    continue  # vanished while listed: the next snapshot decides
+            seen[rel] = (info.st_mtime_ns, info.st_size, digest)
             manifest[rel] = digest
         self._hashes = seen
         return Snapshot(manifest_version(manifest), manifest, folder=self.path)
