@@ -175,7 +175,7 @@ class DagFileProcessor:
         if changed or bundle.name not in self._files:
             self._relist(bundle, now)
         files = self._files[bundle.name]
-        due = self._due_files(files, now)
+        due = self._due_files(files, now, snapshot.stats)
         ref = BundleRef(bundle.name, snapshot.version, bundle.root)
         renewed = time.monotonic()
         results = iter_parse_files(due, timeout=self.settings.core.dag_file_processor_timeout,
@@ -230,20 +230,24 @@ class DagFileProcessor:
         for gone in old - set(files):
             self._state.pop(gone, None)
 
-    def _due_files(self, files: list[str], now: datetime) -> list[str]:
+    def _due_files(self, files: list[str], now: datetime, scanned: dict[str, tuple[float, int]]) -> list[str]:
+        """The files to parse now; ``scanned``: (mtime, size) the snapshot already read, by path."""
         min_interval = self.settings.scheduler.min_file_process_interval
         changed, failed = [], []
         for path in files:
             state = self._state.get(path)
             if state is not None and (now - state.parsed_at).total_seconds() < min_interval:
                 continue
-            try:
-                stat = os.stat(path)
-            except OSError:
-                continue  # vanished since the listing; the next version deactivates its DAGs
+            seen = scanned.get(path)
+            if seen is None:
+                try:
+                    stat = os.stat(path)
+                except OSError:
+                    continue  # vanished since the listing; the next version deactivates its DAGs
+                seen = (stat.st_mtime, stat.st_size)
             if (
                 state is None
-                or (stat.st_mtime, stat.st_size) != (state.mtime, state.size)
+                or seen != (state.mtime, state.size)
                 or (self.refresh_interval is not None
                     and (now - state.parsed_at).total_seconds() >= self.refresh_interval)
             ):

@@ -211,3 +211,21 @@ def test_a_scan_lists_each_regular_file_once_with_its_stat(tmp_path: Path) -> No
     assert list(found) == [".tandemignore", "a.py", "b.py", "elsewhere/g.py", "sub/d.py", "zlinked/g.py"]
     assert found["sub/d.py"].st_size == 3 and found["a.py"].st_size == 2
     assert scan_files(tmp_path / "missing") == {}
+
+
+def test_a_local_snapshot_carries_the_stat_of_every_file_the_processor_lists(tmp_path: Path) -> None:
+    # Given DAG files at the top of a local bundle and in a subfolder
+    from tandem.dag_processing.bundles.local import LocalDagBundle
+    from tandem.dag_processing.discovery import list_dag_files
+
+    (tmp_path / "sub").mkdir()
+    for path in (tmp_path / "top.py", tmp_path / "sub" / "nested.py"):
+        path.write_text("from tandem import DAG\n")
+    # When it is snapshotted
+    snapshot = LocalDagBundle("b", path=tmp_path).snapshot()
+    # Then the processor finds each listed file's (mtime, size) there, as a stat gives them
+    listed = [str(p) for p in list_dag_files(tmp_path, safe_mode=False)]
+    assert sorted(snapshot.stats) == sorted(listed)
+    for path in listed:
+        info = os.stat(path)
+        assert snapshot.stats[path] == (info.st_mtime, info.st_size)

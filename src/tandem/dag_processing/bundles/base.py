@@ -27,6 +27,9 @@ class Snapshot:
     #: Reads the bytes of a relative path of this snapshot (only called for unknown contents).
     reader: dict[str, bytes] | None = field(default=None, repr=False)
     folder: Path | None = None
+    #: (mtime, size) by absolute path of the files the bundle stat'ed to take the snapshot (a
+    #: local folder), which spares the processor stat'ing each of them again to see what changed.
+    stats: dict[str, tuple[float, int]] = field(default_factory=dict, repr=False)
 
     def read(self, path: str) -> bytes:
         if self.reader is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tandem.dag_processing.bundles.base import (
@@ -33,6 +34,8 @@ class LocalDagBundle(BaseDagBundle):
     def snapshot(self) -> Snapshot:
         manifest: dict[str, str] = {}
         seen: dict[str, tuple[int, int, str]] = {}
+        stats: dict[str, tuple[float, int]] = {}
+        root = str(self.path)
         for rel, info in scan_files(self.path).items():
             known = self._hashes.get(rel)
             if known and known[:2] == (info.st_mtime_ns, info.st_size):
@@ -44,8 +47,9 @@ class LocalDagBundle(BaseDagBundle):
                     continue  # vanished while listed: the next snapshot decides
             seen[rel] = (info.st_mtime_ns, info.st_size, digest)
             manifest[rel] = digest
+            stats[os.path.join(root, rel)] = (info.st_mtime, info.st_size)
         self._hashes = seen
-        return Snapshot(manifest_version(manifest), manifest, folder=self.path)
+        return Snapshot(manifest_version(manifest), manifest, folder=self.path, stats=stats)
 
     def describe(self) -> str:
         return "local"
