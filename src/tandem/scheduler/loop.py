@@ -195,6 +195,10 @@ class Scheduler:
             self._last_heartbeat = mono
             if not alive:
                 self._fenced()
+            # Read the clock again: the load's query swallows its own errors, so one that hung
+            # on a black-holed connection until the outage ended shows only as the time it took,
+            # and the heartbeats that went silent meanwhile must not be judged at once.
+            mono = time.monotonic()
         if mono - self._last_ok > self._max_gap:
             self._db_ok_since = mono
         if mono - self._last_repair >= REPAIR_INTERVAL:
