@@ -35,10 +35,13 @@ class LockBusy(Exception):
 # Statements every pass runs, built once: building an expression tree costs more CPU than
 # the round trip that runs it.
 _LOCK_ROW = sa.select(Lock.name).where(Lock.name == LOCK_NAME)
-_POOLS = sa.select(Pool.name, Pool.slots)
-_OCCUPIED = (
+# The pools' sizes and what occupies them, by pool and DAG, in one round trip: a pool's row
+# has no DAG (a task instance always has one).
+_BUDGET = sa.union_all(
+    sa.select(Pool.name, sa.cast(sa.null(), TaskInstance.dag_id.type).label("dag_id"), Pool.slots,
+              sa.literal(0, sa.Integer)),
     sa.select(TaskInstance.pool, TaskInstance.dag_id, sa.func.sum(TaskInstance.pool_slots), sa.func.count())
-    .where(TaskInstance.state.in_(_OCCUPYING)).group_by(TaskInstance.pool, TaskInstance.dag_id)
+    .where(TaskInstance.state.in_(_OCCUPYING)).group_by(TaskInstance.pool, TaskInstance.dag_id),
 )
 
 
@@ -159,12 +162,15 @@ class _Budget:
 
     @classmethod
     def read(cls, session: Session) -> _Budget:
-        pools = dict(session.execute(_POOLS).all())
+        pools: dict[str, int] = {}
         pool_used: dict[str, int] = defaultdict(int)
         dag_used: dict[str, int] = defaultdict(int)
-        for pool, dag_id, slots, count in session.execute(_OCCUPIED):
-            pool_used[pool] += int(slots)
-            dag_used[dag_id] += int(count)
+        for pool, dag_id, slots, count in session.execute(_BUDGET):
+            if dag_id is None:
+                pools[pool] = int(slots)
+            else:
+                pool_used[pool] += int(slots)
+                dag_used[dag_id] += int(count)
         return cls(pools, pool_used, dag_used, closed_pools={p for p, n in pools.items() if pool_used[p] >= n})
 
     def count_tasks(self, session: Session, dags: dict[str, DagData], page: Sequence[Any]) -> None:
