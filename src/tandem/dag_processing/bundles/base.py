@@ -114,13 +114,3 @@ def scan_files(folder: Path) -> dict[str, os.stat_result]:
     if folder.is_dir():
         scan(str(folder), "")
     return found
-    for root, dirs, files in os.walk(folder, followlinks=True):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
-        here = Path(root)
-        for name in sorted(files):
-            if (name.startswith(".") and name != ".tandemignore") or name.endswith((".pyc", ".pyo")):
-                continue
-            path = here / name
-            if path.is_file():
-                found.append(path.relative_to(folder).as_posix())
-    return found
