@@ -63,7 +63,11 @@ def _run_all(harness: Harness, dag_id: str) -> str:
     return run_id
 
 
-def _returned(harness: Harness, run_id: str) -> dict[tuple[str, int], Any]:
+def _run_pipe(harness: Harness) -> dict[tuple[str, int], Any]:
+    """Run the pipeline once (it must succeed); what each task returned, by (task, map index)."""
+    harness.add_dag("pipe", PIPELINE)
+    run_id = _run_all(harness, "pipe")
+    assert harness.run_state("pipe", run_id) == "success"
     with session_scope(harness.engine) as session:
         return {(x.task_id, x.map_index): x.value for x in session.execute(
             sa.select(XCom.task_id, XCom.map_index, XCom.value).where(XCom.run_id == run_id))}
@@ -71,10 +75,7 @@ def _returned(harness: Harness, run_id: str) -> dict[tuple[str, int], Any]:
 
 @pytest.mark.parametrize("db_url", ["postgres", "mysql"], indirect=True)
 def test_arguments_pulled_from_upstream_xcoms_need_no_connection_in_the_try(harness: Harness) -> None:
-    harness.add_dag("pipe", PIPELINE)
-    run_id = _run_all(harness, "pipe")
-    assert harness.run_state("pipe", run_id) == "success"
-    values = _returned(harness, run_id)
+    values = _run_pipe(harness)
     # The TaskFlow consumer got its arguments, each an object of its own, without connecting
     assert values[("consume", -1)] == {"values": [1, 2, 3, "changed"], "again": [1, 2, 3], "factor": 10,
                                       "connections": 0}
@@ -132,13 +133,11 @@ def test_a_stalled_read_finds_the_claimed_tries_already_running(harness: Harness
         return read(inputs)
 
     monkeypatch.setattr(supervisor, "_prefetch", stalled)
-    harness.add_dag("pipe", PIPELINE)
-    run_id = _run_all(harness, "pipe")
+    values = _run_pipe(harness)
     # Then each claimed try's child (the only thing that heartbeats it) ran before the read began
-    assert harness.run_state("pipe", run_id) == "success"
     assert running_during_read and all(n >= 1 for n in running_during_read)
     # And still got its arguments from the supervisor
-    assert _returned(harness, run_id)[("total", -1)] == {"sum": 90, "connections": 0}
+    assert values[("total", -1)] == {"sum": 90, "connections": 0}
 
 
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
@@ -158,11 +157,8 @@ def test_a_child_not_sent_its_xcoms_in_time_reads_them_itself(harness: Harness, 
     monkeypatch.setattr(child, "XCOMS_PATIENCE", 0.2)
     monkeypatch.setattr(supervisor, "XCOMS_PATIENCE", 30.0 if late else 0.2)
     monkeypatch.setattr(supervisor, "_prefetch", slow)
-    harness.add_dag("pipe", PIPELINE)
-    run_id = _run_all(harness, "pipe")
+    values = _run_pipe(harness)
     # Then every try read its arguments on its own connection, and the run succeeded as before
-    assert harness.run_state("pipe", run_id) == "success"
-    values = _returned(harness, run_id)
     assert values[("consume", -1)] == {"values": [1, 2, 3, "changed"], "again": [1, 2, 3], "factor": 10,
                                       "connections": 1}
     assert values[("total", -1)] == {"sum": 90, "connections": 1}
